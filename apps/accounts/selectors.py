@@ -1,0 +1,60 @@
+"""Reads of users and org units, restricted to the caller's data scope."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from .models import OrgUnit, User
+from .scope import Scope, headed_paths, scope_of
+
+
+def user_list(*, user: User, search: str = "") -> QuerySet[User]:
+    """Users `user` may see (own row; members of the units they head; everyone for admins)."""
+    qs = User.objects.visible_to(user).select_related("org_unit")
+    if search:
+        qs = qs.filter(
+            Q(username__icontains=search)
+            | Q(first_name__icontains=search)
+            | Q(last_name__icontains=search)
+            | Q(email__icontains=search)
+        )
+    return qs.order_by("username")
+
+
+def user_get(*, user: User, pk: int) -> User:
+    """One user within scope, else 404."""
+    return get_object_or_404(user_list(user=user), pk=pk)
+
+
+def org_unit_list(*, user: User) -> QuerySet[OrgUnit]:
+    """Org units `user` may see: the chain above their own unit and every unit under the units
+    they head; all units for admins, integration users and finance (finance sees all money
+    documents, and needs the whole tree to read them)."""
+    qs = OrgUnit.objects.select_related("parent", "head")
+    scope = scope_of(user, money=True)
+    if scope is Scope.ALL:
+        return qs
+    if scope is Scope.NONE:
+        return qs.none()
+    q = Q(pk__in=[])
+    if user.org_unit_id:
+        own_path = user.org_unit.path
+        ancestor_ids = [int(part) for part in own_path.split(".") if part]
+        q |= Q(pk__in=ancestor_ids)
+    for path in headed_paths(user):
+        q |= Q(path__startswith=path)
+    return qs.filter(q)
+
+
+def org_unit_get(*, user: User, pk: int) -> OrgUnit:
+    return get_object_or_404(org_unit_list(user=user), pk=pk)
+
+
+def org_tree(*, user: User) -> list[tuple[OrgUnit, int]]:
+    """Visible units in tree order with their depth, for the org chart page."""
+    units = list(org_unit_list(user=user).order_by("path"))
+    if not units:
+        return []
+    base = min(u.depth for u in units)
+    return [(u, u.depth - base) for u in units]
