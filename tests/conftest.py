@@ -26,6 +26,17 @@ CHROMIUM_FLAGS = [
 ]
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: None) -> None:
+    """A test database per pytest process, so that two runs on one machine (two developers, or
+    a developer and CI) never drop each other's database."""
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    base = db.get("TEST", {}).get("NAME") or f"test_{db['NAME']}"
+    db.setdefault("TEST", {})["NAME"] = f"{base}_{os.getpid()}"
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(settings, worker_id):
     """Each xdist worker gets its own cache key prefix on the shared Redis, and starts empty."""

@@ -10,7 +10,7 @@ from apps.accounts.models import OrgUnit, User
 
 PASSWORD = "demo12345"
 # Hashing once keeps factories fast; every factory user logs in with PASSWORD.
-_PASSWORD_HASH = make_password(PASSWORD)
+_PASSWORD_HASH = make_password(PASSWORD)  # with the test hasher
 
 
 class OrgUnitFactory(factory.django.DjangoModelFactory):

@@ -1,11 +1,11 @@
 """A small org used by scope tests: company → 2 departments → 2 teams each, with heads.
 
-    company (head: none)                         admin, erp (integration), finance
-      dept1 (head: manager1)                     
-        team1 (head: sup1)  rep1a, rep1b
-        team2 (head: sup2)  rep2a
-      dept2 (head: manager2)
-        team3 (head: sup3)  rep3a
+company (head: none)                         admin, erp (integration), finance
+  dept1 (head: manager1)
+    team1 (head: sup1)  rep1a, rep1b
+    team2 (head: sup2)  rep2a
+  dept2 (head: manager2)
+    team3 (head: sup3)  rep3a
 """
 
 from __future__ import annotations

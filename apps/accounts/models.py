@@ -6,6 +6,7 @@ A user's data scope is derived from the role and the org units they head; see `s
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser, UserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -18,7 +19,7 @@ from .scope import ScopedQuerySet
 PATH_STEP = 10  # digits per level in OrgUnit.path: "0000000001.0000000004."
 
 
-@track()
+@track(exclude=["path"])  # the path follows `parent`, which is tracked
 class OrgUnit(models.Model):
     """A node of the org tree (组织): company → department/region → team, each with a head.
 
@@ -77,25 +78,38 @@ class OrgUnit(models.Model):
         prefix = self.parent.path if self.parent_id else ""
         return f"{prefix}{self.pk:0{PATH_STEP}d}."
 
-    def save(self, *args, **kwargs) -> None:
-        old_path = self.path
-        if self.pk is None:
-            super().save(*args, **kwargs)
-            kwargs.pop("force_insert", None)
-        new_path = self._own_path()
-        if new_path != old_path:
-            self.path = new_path
-            super().save(update_fields=["path", "updated_at"])
-            if old_path:
-                # Re-root the subtree in one statement (a move of a unit in the tree).
-                OrgUnit.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
-                    path=models.functions.Concat(
-                        models.Value(new_path),
-                        models.functions.Substr("path", len(old_path) + 1),
-                    )
+    def clean(self) -> None:
+        super().clean()
+        if self.pk and self.parent_id:
+            parent = OrgUnit.objects.only("path").get(pk=self.parent_id)
+            if self.parent_id == self.pk or (self.path and parent.path.startswith(self.path)):
+                raise ValidationError(
+                    {"parent": _("A unit cannot be placed under itself or one of its own units.")}
                 )
-        else:
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is None:
+            # The path embeds the id, which exists only after the insert.
             super().save(*args, **kwargs)
+            self.path = self._own_path()
+            super().save(update_fields=["path"])
+            return
+        old_path = self.path
+        self.path = self._own_path()
+        if old_path and self.path != old_path and self.path.startswith(old_path):
+            raise ValidationError(
+                {"parent": _("A unit cannot be placed under itself or one of its own units.")}
+            )
+        super().save(*args, **kwargs)
+        if old_path and self.path != old_path:
+            # Re-root the subtree in one statement (a move of a unit in the tree).
+            OrgUnit.objects.filter(path__startswith=old_path).exclude(pk=self.pk).update(
+                path=models.functions.Concat(
+                    models.Value(self.path),
+                    models.functions.Substr("path", len(old_path) + 1),
+                    output_field=models.CharField(),
+                )
+            )
 
     def is_descendant_of(self, other: OrgUnit) -> bool:
         return self.path.startswith(other.path)

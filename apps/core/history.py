@@ -21,21 +21,28 @@ from typing import Any
 
 import pghistory
 from django.contrib.auth import get_user_model
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from pghistory.models import Events
 
-# Fields that change on every login or hold secrets: never kept in history.
-ALWAYS_EXCLUDED = ("password", "last_login")
+# Fields that hold secrets, change on every login, or are bookkeeping: never kept in history.
+ALWAYS_EXCLUDED = ("password", "last_login", "updated_at")
 
 
 def track(*, exclude: Iterable[str] = ()):
     """Class decorator: keep insert/update/delete history of a model (see module doc)."""
-    return pghistory.track(
-        pghistory.InsertEvent(),
-        pghistory.UpdateEvent(),
-        pghistory.DeleteEvent(),
-        exclude=[*ALWAYS_EXCLUDED, *exclude] if exclude else None,
-    )
+
+    def decorate(model: type[models.Model]) -> type[models.Model]:
+        names = {f.name for f in model._meta.fields}
+        excluded = [name for name in (*ALWAYS_EXCLUDED, *exclude) if name in names]
+        return pghistory.track(
+            pghistory.InsertEvent(),
+            pghistory.UpdateEvent(),
+            pghistory.DeleteEvent(),
+            exclude=excluded or None,
+        )(model)
+
+    return decorate
 
 
 def history_context(**kwargs: Any):
@@ -49,6 +56,8 @@ class Change:
     label: str
     old: Any
     new: Any
+    old_display: str
+    new_display: str
 
 
 @dataclass(frozen=True)
@@ -66,21 +75,45 @@ class HistoryEntry:
 _ACTIONS = {"insert": "insert", "update": "update", "delete": "delete"}
 
 
-def _label(model: type[models.Model], name: str) -> str:
+def _field(model: type[models.Model], name: str) -> models.Field | None:
     try:
-        return str(model._meta.get_field(name).verbose_name)
-    except Exception:
-        return name
+        return model._meta.get_field(name)  # accepts attnames such as "head_id" too
+    except FieldDoesNotExist:
+        return None
+
+
+def _display_values(model: type[models.Model], raw: list[tuple[str, Any, Any]]) -> dict:
+    """Human values for choices and foreign keys: one query per related model, not per row."""
+    wanted: dict[type[models.Model], set] = {}
+    for name, old, new in raw:
+        field = _field(model, name)
+        if field is not None and field.is_relation and field.many_to_one:
+            wanted.setdefault(field.related_model, set()).update(v for v in (old, new) if v)
+    names = {
+        (related, obj.pk): str(obj)
+        for related, ids in wanted.items()
+        for obj in related._base_manager.filter(pk__in=ids)
+    }
+    shown = {}
+    for name, old, new in raw:
+        field = _field(model, name)
+        for value in (old, new):
+            if value in (None, ""):
+                continue
+            if field is not None and field.is_relation and field.many_to_one:
+                shown[(name, value)] = names.get((field.related_model, value), f"#{value}")
+            elif field is not None and field.choices:
+                shown[(name, value)] = str(dict(field.flatchoices).get(value, value))
+    return shown
 
 
 def history_for(obj: models.Model, *, limit: int = 100) -> list[HistoryEntry]:
     """The newest `limit` history entries of `obj`, newest first, with their field diffs.
 
-    Two queries whatever the number of events: the events (with context) and the actors.
+    A fixed number of queries whatever the number of events: the events (with context), the
+    actors, and one per related model to name foreign-key values.
     """
-    events = list(
-        Events.objects.tracks(obj).order_by("-pgh_created_at", "-pgh_id")[:limit]
-    )
+    events = list(Events.objects.tracks(obj).order_by("-pgh_created_at", "-pgh_id")[:limit])
     actor_ids = {
         e.pgh_context.get("user")
         for e in events
@@ -89,22 +122,46 @@ def history_for(obj: models.Model, *, limit: int = 100) -> list[HistoryEntry]:
     User = get_user_model()
     actors = {
         u.pk: (u.get_full_name() or u.username)
-        for u in User.objects.filter(pk__in=actor_ids).only("pk", "username", "first_name", "last_name")
+        for u in User.objects.filter(pk__in=actor_ids).only(
+            "pk", "username", "first_name", "last_name"
+        )
     }
     model = type(obj)
+    raw_by_event = {}
+    for e in events:
+        if (e.pgh_label or "").lower() == "insert":
+            raw = [
+                (k, None, v)
+                for k, v in (e.pgh_data or {}).items()
+                if k != "id" and v not in (None, "", False)
+            ]
+        else:
+            raw = [(k, v[0], v[1]) for k, v in (e.pgh_diff or {}).items()]
+        raw_by_event[e.pgh_slug] = raw
+    shown = _display_values(model, [r for raw in raw_by_event.values() for r in raw])
+
+    def show(name: str, value: Any) -> str:
+        if value in (None, ""):
+            return ""
+        return shown.get((name, value), str(value))
+
     entries = []
     for e in events:
         ctx = e.pgh_context or {}
-        action = e.pgh_label.lower() if e.pgh_label else "update"
-        diff = e.pgh_diff or {}
-        if action == "insert":
-            changes = [
-                Change(k, _label(model, k), None, v)
-                for k, v in (e.pgh_data or {}).items()
-                if k not in ("id",) and v not in (None, "")
-            ]
-        else:
-            changes = [Change(k, _label(model, k), v[0], v[1]) for k, v in diff.items()]
+        action = (e.pgh_label or "update").lower()
+        changes = []
+        for name, old, new in raw_by_event[e.pgh_slug]:
+            field = _field(model, name)
+            changes.append(
+                Change(
+                    field=field.name if field is not None else name,
+                    label=str(field.verbose_name) if field is not None else name,
+                    old=old,
+                    new=new,
+                    old_display=show(name, old),
+                    new_display=show(name, new),
+                )
+            )
         actor_id = ctx.get("user") if isinstance(ctx.get("user"), int) else None
         entries.append(
             HistoryEntry(

@@ -1,0 +1,128 @@
+"""`manage.py seed_demo`: the demo company, its org tree and one login per role.
+
+Idempotent: units are found by code and users by username, so a second run changes nothing
+but the passwords (set again to --password). Later apps extend this command with their demo
+data through `apps.core.demo.register` style hooks of their own.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from apps.accounts.choices import OrgUnitKind, Role
+from apps.accounts.models import OrgUnit, User
+from apps.core.history import history_context
+
+DEFAULT_PASSWORD = "demo12345"
+
+
+@dataclass(frozen=True)
+class UnitSpec:
+    code: str
+    name: str
+    kind: str
+    parent: str | None
+
+
+UNITS = [
+    UnitSpec("company", "华南精工贸易有限公司", OrgUnitKind.COMPANY, None),
+    UnitSpec("dept1", "华南销售部", OrgUnitKind.DEPARTMENT, "company"),
+    UnitSpec("dept2", "华东销售部", OrgUnitKind.DEPARTMENT, "company"),
+    UnitSpec("team1", "深圳一组", OrgUnitKind.TEAM, "dept1"),
+    UnitSpec("team2", "广州二组", OrgUnitKind.TEAM, "dept1"),
+    UnitSpec("team3", "上海一组", OrgUnitKind.TEAM, "dept2"),
+    UnitSpec("team4", "杭州二组", OrgUnitKind.TEAM, "dept2"),
+]
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = ["伟", "芳", "娜", "敏", "静", "强", "磊", "军", "洋", "勇", "艳", "杰", "涛", "明", "超"]
+
+
+def _name(i: int) -> tuple[str, str]:
+    return SURNAMES[i % len(SURNAMES)], GIVEN[(i * 7) % len(GIVEN)]
+
+
+def demo_users() -> list[tuple[str, str, str, str | None]]:
+    """(username, role, unit code, unit code headed or None) for every demo login."""
+    users: list[tuple[str, str, str, str | None]] = [
+        ("admin", Role.ADMIN, "company", None),
+        ("erp", Role.INTEGRATION, "company", None),
+        ("finance1", Role.FINANCE, "company", None),
+        ("finance2", Role.FINANCE, "company", None),
+        ("manager1", Role.MANAGER, "dept1", "dept1"),
+        ("manager2", Role.MANAGER, "dept2", "dept2"),
+    ]
+    for t in range(1, 5):
+        users.append((f"supervisor{t}", Role.SUPERVISOR, f"team{t}", f"team{t}"))
+    for r in range(1, 13):
+        users.append((f"rep{r}", Role.REP, f"team{(r - 1) // 3 + 1}", None))
+    return users
+
+
+class Command(BaseCommand):
+    help = "Load the demo company, org tree and users (idempotent)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--password", default=DEFAULT_PASSWORD)
+
+    @transaction.atomic
+    def handle(self, *args, password: str, **options) -> None:
+        with history_context(job="seed_demo"):
+            units = self._units()
+            self._users(units, password)
+        self._print_logins(password)
+
+    def _units(self) -> dict[str, OrgUnit]:
+        units: dict[str, OrgUnit] = {}
+        for spec in UNITS:
+            unit = OrgUnit.objects.filter(code=spec.code).first() or OrgUnit(code=spec.code)
+            parent = units[spec.parent] if spec.parent else None
+            wanted = (spec.name, spec.kind, parent.pk if parent else None)
+            if unit.pk is None or (unit.name, unit.kind, unit.parent_id) != wanted:
+                unit.name, unit.kind, unit.parent = spec.name, spec.kind, parent
+                unit.save()
+            units[spec.code] = unit
+        return units
+
+    def _users(self, units: dict[str, OrgUnit], password: str) -> None:
+        for i, (username, role, unit_code, heads) in enumerate(demo_users()):
+            surname, given = _name(i)
+            user = User.objects.filter(username=username).first() or User(username=username)
+            wanted = {
+                "role": role,
+                "org_unit_id": units[unit_code].pk,
+                "last_name": surname,
+                "first_name": given,
+                "email": f"{username}@demo.salesctl.local",
+                "is_active": True,
+                "is_staff": role == Role.ADMIN,
+                "is_superuser": role == Role.ADMIN,
+            }
+            changed = user.pk is None or any(getattr(user, k) != v for k, v in wanted.items())
+            for key, value in wanted.items():
+                setattr(user, key, value)
+            if user.pk is None or not user.check_password(password):
+                user.set_password(password)
+                changed = True
+            if changed:
+                user.save()
+            if heads and units[heads].head_id != user.pk:
+                units[heads].head = user
+                units[heads].save()
+
+    def _print_logins(self, password: str) -> None:
+        out = self.stdout
+        out.write(self.style.SUCCESS(f"Demo data ready. Logins (password: {password}):"))
+        rows = [
+            ("manager1, manager2", "sales manager / 销售经理 (one per department)"),
+            ("supervisor1 … supervisor4", "sales supervisor / 销售主管 (one per team)"),
+            ("rep1 … rep12", "sales rep / 销售人员 (rep1–rep3 in team 1, …)"),
+            ("finance1, finance2", "finance / 财务"),
+            ("admin", "administrator / 系统管理员"),
+            ("erp", "integration user for the API (manage.py issue_token erp)"),
+        ]
+        for login, what in rows:
+            out.write(f"  {login:<28} {what}")
