@@ -1,3 +1,31 @@
-from django.urls import path
+"""The REST API: resources under /api/v1/, the OpenAPI schema and its interactive docs.
 
-urlpatterns: list = []
+A new resource registers its viewset on `router` here, under a plural, lower-case, hyphenated
+name (API.md "Resources").
+"""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.routers import DefaultRouter
+
+from apps.accounts.api import OrgUnitViewSet, UserViewSet
+
+from .api import TokenViewSet
+
+app_name = "api"
+
+
+class Router(DefaultRouter):
+    include_format_suffixes = False  # JSON only: no "users.json" twins of every route
+
+
+router = Router(use_regex_path=False)
+router.register("users", UserViewSet, basename="user")
+router.register("org-units", OrgUnitViewSet, basename="org-unit")
+router.register("tokens", TokenViewSet, basename="token")
+
+urlpatterns = [
+    path("v1/", include(router.urls)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]
