@@ -10,7 +10,11 @@ os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
 os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
 
 from .settings import *  # noqa: F403
-from .settings import STORAGES
+from .settings import INSTALLED_APPS, STORAGES
+
+# A test-only document type for the approval engine's tests.
+INSTALLED_APPS = [*INSTALLED_APPS, "tests.testapp"]
+ROOT_URLCONF = "tests.testapp.root_urls"
 
 # Fast hashing: the suite logs users in hundreds of times.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,21 @@
+"""Domain errors shared by every app, mapped once to HTTP by the API and to messages by views.
+
+- `Conflict`: the action is not allowed in the document's current state, or a guard failed
+  (HTTP 409). django_fsm's TransitionNotAllowed is treated the same way.
+- Django's `PermissionDenied` (403) and `ValidationError` (400, field errors) are used as they
+  are.
+"""
+
+from __future__ import annotations
+
+
+class Conflict(Exception):
+    """A state conflict or a failed guard; the message says why, in the user's language."""
+
+    def __init__(self, message: str, *, code: str = "conflict") -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+
+    def __str__(self) -> str:
+        return str(self.message)
