@@ -6,3 +6,54 @@ class CoreConfig(AppConfig):
     name = "apps.core"
     label = "core"
     verbose_name = _("Core")
+
+    def ready(self) -> None:
+        from apps.accounts.choices import Role
+
+        from .navigation import NavItem, register
+
+        people_roles = frozenset({Role.SUPERVISOR, Role.MANAGER, Role.ADMIN, Role.FINANCE})
+        for item in (
+            NavItem(
+                "home", _("Home"), "core:home", icon="house-door", order=0, section="workspace"
+            ),
+            NavItem(
+                "org",
+                _("Organisation"),
+                "accounts:org",
+                icon="diagram-3",
+                order=10,
+                roles=people_roles,
+                section="company",
+            ),
+            NavItem(
+                "users",
+                _("Users"),
+                "accounts:user_list",
+                icon="people",
+                order=20,
+                roles=people_roles,
+                section="company",
+            ),
+            # Lands with the REST API (API.md: interactive docs at /api/docs/); skipped until
+            # a URL named "api:docs" exists.
+            NavItem(
+                "api_docs",
+                _("API docs"),
+                "api:docs",
+                icon="braces",
+                order=10,
+                roles=frozenset({Role.ADMIN, Role.INTEGRATION}),
+                section="system",
+            ),
+            NavItem(
+                "admin",
+                _("Admin"),
+                "admin:index",
+                icon="gear",
+                order=20,
+                staff_only=True,
+                section="system",
+            ),
+        ):
+            register(item)

@@ -2,23 +2,264 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template import loader
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
+
+from apps.accounts import selectors as account_selectors
+from apps.accounts.choices import OrgUnitKind, Role
+from apps.accounts.scope import Scope, scope_of
+
+# --- Home ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One card of a home page.
+
+    A panel whose module is not installed yet shows an empty state naming the module; a panel
+    with a `template` renders it (with the home page's context) as its body.
+    """
+
+    key: str
+    title: str | Promise
+    icon: str
+    module: str | Promise = ""
+    template: str = ""
+    wide: bool = False
+
+
+APPROVALS_WAITING = Panel(
+    "approvals-waiting", _("Waiting for my approval"), "check2-square", _("Approvals")
+)
+
+HOME_PAGES: dict[str, tuple[str | Promise, list[Panel]]] = {
+    Role.REP: (
+        _("My workspace"),
+        [
+            Panel("today-visits", _("Today's visit plan"), "calendar-check", _("Visits")),
+            Panel("leads-follow-up", _("My leads to follow up"), "person-lines-fill", _("Leads")),
+            Panel("my-opportunities", _("My opportunities"), "briefcase", _("Opportunities")),
+            Panel("receivables-due", _("My receivables due"), "cash-coin", _("Receivables")),
+            Panel("my-attainment", _("My target attainment"), "bullseye", _("Goals")),
+        ],
+    ),
+    Role.SUPERVISOR: (
+        _("Team workspace"),
+        [
+            APPROVALS_WAITING,
+            Panel("team-visits-today", _("Team visits today"), "geo-alt", _("Visits")),
+            Panel("team-funnel", _("Team funnel"), "funnel", _("Opportunities")),
+            Panel("team-attainment", _("Team attainment"), "graph-up-arrow", _("Goals")),
+            Panel(
+                "team-overdue",
+                _("Overdue receivables of the team"),
+                "exclamation-triangle",
+                _("Receivables"),
+            ),
+        ],
+    ),
+    Role.MANAGER: (
+        _("Department workspace"),
+        [
+            APPROVALS_WAITING,
+            Panel("attainment-by-team", _("Attainment by team"), "bar-chart-line", _("Goals")),
+            Panel(
+                "large-contracts",
+                _("Large contracts pending"),
+                "file-earmark-text",
+                _("Contracts"),
+            ),
+            Panel("aging", _("Receivables aging"), "hourglass-split", _("Receivables")),
+        ],
+    ),
+    Role.FINANCE: (
+        _("Finance workspace"),
+        [
+            Panel("payments-to-allocate", _("Payments to allocate"), "wallet2", _("Receivables")),
+            Panel(
+                "overdue-installments", _("Overdue installments"), "calendar-x", _("Receivables")
+            ),
+            Panel("credit-holds", _("Customers on credit hold"), "shield-lock", _("Customers")),
+            Panel("collection-rate", _("Collection rate"), "percent", _("Receivables")),
+        ],
+    ),
+    Role.ADMIN: (
+        _("Administration"),
+        [
+            Panel(
+                "org-summary",
+                _("Organisation summary"),
+                "diagram-3",
+                template="core/panels/org_summary.html",
+                wide=True,
+            ),
+            Panel(
+                "admin-links",
+                _("Administration"),
+                "tools",
+                template="core/panels/admin_links.html",
+            ),
+            Panel("api-tokens", _("API tokens"), "key", _("REST API")),
+            Panel("approval-policies", _("Approval policies"), "diagram-2", _("Approvals")),
+        ],
+    ),
+    Role.INTEGRATION: (
+        _("Integration account"),
+        [
+            Panel(
+                "api-access",
+                _("API access"),
+                "braces",
+                template="core/panels/api_access.html",
+                wide=True,
+            ),
+        ],
+    ),
+}
+
+SCOPE_LABELS = {
+    Scope.OWN: _("Own records"),
+    Scope.SUBTREE: _("Own and subordinates' records"),
+    Scope.ALL: _("Whole company"),
+    Scope.NONE: _("None"),
+}
+
+
+def _scope_label(user) -> Promise:
+    scope = scope_of(user)
+    if scope is not Scope.ALL and scope_of(user, money=True) is Scope.ALL:
+        return _("All money documents")  # finance (DESIGN.md "Data scope")
+    return SCOPE_LABELS[scope]
+
+
+def business_now():
+    """Now in the business time zone (DESIGN.md "Time"), whatever zone is active."""
+    tz = ZoneInfo(getattr(settings, "BUSINESS_TIME_ZONE", settings.TIME_ZONE))
+    return timezone.localtime(timezone.now(), tz)
+
+
+def _greeting(hour: int) -> Promise:
+    if hour < 12:
+        return _("Good morning")
+    if hour < 18:
+        return _("Good afternoon")
+    return _("Good evening")
+
+
+def _reverse_or_none(name: str, *args) -> str | None:
+    try:
+        return reverse(name, args=args)
+    except NoReverseMatch:
+        return None
+
+
+def _org_summary(user) -> dict:
+    """Real counts for the admin's home: users by role and org units by kind (two queries)."""
+    by_role = {
+        row["role"]: row
+        for row in account_selectors.user_list(user=user)
+        .order_by()
+        .values("role")
+        .annotate(total=Count("pk"), active=Count("pk", filter=Q(is_active=True)))
+    }
+    roles = [
+        {
+            "role": value,
+            "label": label,
+            "total": by_role.get(value, {}).get("total", 0),
+            "active": by_role.get(value, {}).get("active", 0),
+        }
+        for value, label in Role.choices
+    ]
+    by_kind = dict(
+        account_selectors.org_unit_list(user=user)
+        .filter(is_active=True)
+        .order_by()
+        .values_list("kind")
+        .annotate(n=Count("pk"))
+    )
+    kinds = [
+        {"kind": v, "label": label, "total": by_kind.get(v, 0)} for v, label in OrgUnitKind.choices
+    ]
+    active_users = sum(r["active"] for r in roles)
+    peak = max((r["active"] for r in roles), default=0) or 1
+    for r in roles:
+        r["share"] = round(100 * r["active"] / peak)
+    return {
+        "roles": roles,
+        "kinds": kinds,
+        "active_users": active_users,
+        "inactive_users": sum(r["total"] for r in roles) - active_users,
+        "units": sum(k["total"] for k in kinds),
+    }
+
+
+def _admin_links(user) -> list[dict]:
+    links = [
+        {"label": _("Users"), "icon": "people", "url": _reverse_or_none("accounts:user_list")},
+        {"label": _("Organisation"), "icon": "diagram-3", "url": _reverse_or_none("accounts:org")},
+    ]
+    if user.is_staff:
+        links += [
+            {
+                "label": _("Manage users (admin site)"),
+                "icon": "person-gear",
+                "url": _reverse_or_none("admin:accounts_user_changelist"),
+            },
+            {
+                "label": _("Manage org units (admin site)"),
+                "icon": "diagram-3-fill",
+                "url": _reverse_or_none("admin:accounts_orgunit_changelist"),
+            },
+            {"label": _("Admin site"), "icon": "gear", "url": _reverse_or_none("admin:index")},
+        ]
+    return [link for link in links if link["url"]]
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html", {})
+    """The role's workspace (工作台): a greeting and the panels that role looks at every day."""
+    user = request.user
+    role = Role.ADMIN if user.is_superuser and user.role not in HOME_PAGES else user.role
+    heading, panels = HOME_PAGES.get(role, HOME_PAGES[Role.REP])
+    now = business_now()
+    context = {
+        "role": role,
+        "heading": heading,
+        "panels": panels,
+        "now": now,
+        "today": now.date(),
+        "greeting": _greeting(now.hour),
+        "scope_label": _scope_label(user),
+    }
+    if role == Role.ADMIN:
+        context["summary"] = _org_summary(user)
+        context["admin_links"] = _admin_links(user)
+    if role in (Role.ADMIN, Role.INTEGRATION):
+        context["api_docs_url"] = _reverse_or_none("api:docs")
+    return render(request, "core/home.html", context)
+
+
+# --- Health ----------------------------------------------------------------------------------
 
 
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     """Liveness and readiness: answers 200 when Postgres and Redis both answer, else 503."""
     import redis
-    from django.conf import settings
 
     checks = {}
     try:
@@ -29,13 +270,20 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except Exception as exc:  # a health check reports, it never raises
         checks["database"] = f"error: {exc.__class__.__name__}"
     try:
-        client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2)
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_timeout=2, socket_connect_timeout=2
+        )
         client.ping()
         checks["redis"] = "ok"
     except Exception as exc:
         checks["redis"] = f"error: {exc.__class__.__name__}"
     healthy = all(v == "ok" for v in checks.values())
-    return JsonResponse({"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503)
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
+    )
+
+
+# --- Errors ----------------------------------------------------------------------------------
 
 
 def _is_api(request: HttpRequest) -> bool:
@@ -64,4 +312,8 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return _error(request, 500, "500.html")
+    if _is_api(request):
+        return _error(request, 500, "500.html")
+    # Rendered without the request: no context processor may touch the database (which may be
+    # the reason for the error) and nothing else may fail while reporting a failure.
+    return HttpResponseServerError(loader.get_template("500.html").render())
