@@ -1,9 +1,8 @@
 """`/api/v1/users/` and `/api/v1/org-units/`: read-only, scoped by `apps.accounts.selectors`.
 
 Scope (DESIGN.md "Data scope"): a rep sees their own user; a supervisor or manager also the
-members of the units they head, recursively; admins and integration users everyone. Finance
-sees users like a rep (only their own row: finance reads all *money documents*, not the staff
-list) but the whole org tree, which it needs to read those documents.
+members of the units they head, recursively; admins, integration users and finance everyone
+and the whole org tree (finance reads every money document, so it must know every owner).
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from apps.core.history import track
 
 from .choices import OrgUnitKind, Role
+from .names import person_name
 from .scope import ScopedQuerySet
 
 PATH_STEP = 10  # digits per level in OrgUnit.path: "0000000001.0000000004."
@@ -157,7 +158,10 @@ class User(AbstractUser):
         indexes = [models.Index(fields=["org_unit", "role"], name="user_unit_role")]
 
     def __str__(self) -> str:
-        return self.get_full_name() or self.username
+        return self.display_name
+
+    def get_full_name(self) -> str:
+        return person_name(self.first_name, self.last_name)
 
     @property
     def display_name(self) -> str:

@@ -6,12 +6,14 @@ from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from .models import OrgUnit, User
-from .scope import Scope, headed_paths, scope_of
+from .scope import Scope, headed_paths, scope_of, scope_q
 
 
 def user_list(*, user: User, search: str = "") -> QuerySet[User]:
-    """Users `user` may see (own row; members of the units they head; everyone for admins)."""
-    qs = User.objects.visible_to(user).select_related("org_unit")
+    """Users `user` may see: their own row and the members of the units they head; everyone
+    for admins, integration users and finance (finance reads every money document, so it must
+    know every owner; like the org tree in `org_unit_list`)."""
+    qs = User.objects.filter(scope_q(user, owner_field="pk", money=True)).select_related("org_unit")
     if search:
         qs = qs.filter(
             Q(username__icontains=search)

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods
 from . import selectors
 from .choices import Role
 from .forms import LoginForm, ProfileForm
+from .services import user_profile_update
 
 USERS_PER_PAGE = 50
 MEMBERS_SHOWN = 20
@@ -95,7 +96,7 @@ def profile(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ProfileForm(request.POST, instance=me)
         if form.is_valid():
-            form.save()
+            user_profile_update(user=me, by=request.user, data=form.cleaned_data)
             response = redirect("accounts:profile")
             language = form.cleaned_data["language"]
             if language:

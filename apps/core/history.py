@@ -23,10 +23,15 @@ import pghistory
 from django.contrib.auth import get_user_model
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils import formats, timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext as _
 from pghistory.models import Events
 
 # Fields that hold secrets, change on every login, or are bookkeeping: never kept in history.
 ALWAYS_EXCLUDED = ("password", "last_login", "updated_at")
+# Columns kept but nobody needs to read in a history.
+HIDDEN_FIELDS = frozenset({"id", "path", "updated_at", "created_at"})
 
 
 def track(*, exclude: Iterable[str] = ()):
@@ -83,12 +88,15 @@ def _field(model: type[models.Model], name: str) -> models.Field | None:
 
 
 def _display_values(model: type[models.Model], raw: list[tuple[str, Any, Any]]) -> dict:
-    """Human values for choices and foreign keys: one query per related model, not per row."""
+    """What a person reads for raw values: choice labels, Yes/No, local date-times, and the
+    names of related objects (one query per related model, not per row)."""
     wanted: dict[type[models.Model], set] = {}
     for name, old, new in raw:
         field = _field(model, name)
         if field is not None and field.is_relation and field.many_to_one:
-            wanted.setdefault(field.related_model, set()).update(v for v in (old, new) if v)
+            wanted.setdefault(field.related_model, set()).update(
+                v for v in (old, new) if isinstance(v, int)
+            )
     names = {
         (related, obj.pk): str(obj)
         for related, ids in wanted.items()
@@ -98,13 +106,34 @@ def _display_values(model: type[models.Model], raw: list[tuple[str, Any, Any]]) 
     for name, old, new in raw:
         field = _field(model, name)
         for value in (old, new):
-            if value in (None, ""):
+            if value is None or value == "":
                 continue
-            if field is not None and field.is_relation and field.many_to_one:
-                shown[(name, value)] = names.get((field.related_model, value), f"#{value}")
-            elif field is not None and field.choices:
-                shown[(name, value)] = str(dict(field.flatchoices).get(value, value))
+            shown[(name, _key(value))] = _display(field, value, names)
     return shown
+
+
+def _key(value: Any) -> Any:
+    return value if isinstance(value, str | int | float | bool) else repr(value)
+
+
+def _display(field: models.Field | None, value: Any, names: dict) -> str:
+    if isinstance(value, bool):
+        return str(_("Yes") if value else _("No"))
+    if field is None:
+        return str(value)
+    if field.is_relation and field.many_to_one:
+        return names.get((field.related_model, value), f"#{value}")
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    if isinstance(field, models.DateTimeField) and isinstance(value, str):
+        moment = parse_datetime(value)
+        if moment is not None:
+            return formats.date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+    if isinstance(field, models.DateField) and isinstance(value, str):
+        day = parse_date(value)
+        if day is not None:
+            return formats.date_format(day, "SHORT_DATE_FORMAT")
+    return str(value)
 
 
 def history_for(obj: models.Model, *, limit: int = 100) -> list[HistoryEntry]:
@@ -133,17 +162,17 @@ def history_for(obj: models.Model, *, limit: int = 100) -> list[HistoryEntry]:
             raw = [
                 (k, None, v)
                 for k, v in (e.pgh_data or {}).items()
-                if k != "id" and v not in (None, "", False)
+                if k not in HIDDEN_FIELDS and v is not None and v != "" and v is not False
             ]
         else:
-            raw = [(k, v[0], v[1]) for k, v in (e.pgh_diff or {}).items()]
+            raw = [(k, v[0], v[1]) for k, v in (e.pgh_diff or {}).items() if k not in HIDDEN_FIELDS]
         raw_by_event[e.pgh_slug] = raw
     shown = _display_values(model, [r for raw in raw_by_event.values() for r in raw])
 
     def show(name: str, value: Any) -> str:
-        if value in (None, ""):
+        if value is None or value == "":
             return ""
-        return shown.get((name, value), str(value))
+        return shown.get((name, _key(value)), str(value))
 
     entries = []
     for e in events:

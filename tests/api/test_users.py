@@ -19,8 +19,8 @@ EVERYONE = {
     "rep1a", "rep1b", "rep2a", "rep3a",
 }  # fmt: skip
 
-# Who sees whom on /users/ (DESIGN.md "Data scope"). Finance reads all money documents, not
-# the staff list: on users it has the scope of its own row, like anyone heading no unit.
+# Who sees whom on /users/ (DESIGN.md "Data scope"). Finance reads every money document, so it
+# sees every owner, as it sees the whole org tree.
 USER_SCOPE = {
     "rep1a": {"rep1a"},
     "sup1": {"sup1", "rep1a", "rep1b"},
@@ -28,7 +28,7 @@ USER_SCOPE = {
     "manager2": {"manager2", "sup3", "rep3a"},
     "admin": EVERYONE,
     "erp": EVERYONE,
-    "finance": {"finance"},
+    "finance": EVERYONE,
 }
 
 

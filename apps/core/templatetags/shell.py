@@ -3,16 +3,16 @@ avatars, role badges, and links that keep the current filters while changing the
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from django import forms, template
 from django.http import QueryDict
 from django.utils.html import format_html
 
+from apps.accounts.names import is_cjk
+
 register = template.Library()
 
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 ROLE_BADGES = {
     "rep": "role-rep",
@@ -24,21 +24,10 @@ ROLE_BADGES = {
 }
 
 
-def person_name_of(first: str, last: str) -> str:
-    """A person's name as people write it: Chinese names surname first without a space
-    (王伟), others "first last"."""
-    first, last = (first or "").strip(), (last or "").strip()
-    if _CJK.search(first + last):
-        return f"{last}{first}"
-    return f"{first} {last}".strip()
-
-
 @register.filter
 def person_name(user: Any) -> str:
-    """The display name of a user: their name, else their username."""
-    if not user:
-        return ""
-    return person_name_of(user.first_name, user.last_name) or user.username
+    """The display name of a user: their name (surname first for Chinese), else username."""
+    return user.display_name if user else ""
 
 
 @register.filter
@@ -47,7 +36,7 @@ def initials(user: Any) -> str:
     if not user:
         return "?"
     first, last = (user.first_name or "").strip(), (user.last_name or "").strip()
-    if _CJK.search(first + last):
+    if is_cjk(first + last):
         return (last or first)[:1]
     letters = "".join(part[:1] for part in (first, last) if part).upper()
     return letters or (user.username[:1].upper() if user.username else "?")
