@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "apps.core",
     "apps.accounts",
     "apps.api",
+    "apps.notifications",
+    "apps.approvals",
 ]
 
 MIDDLEWARE = [
@@ -118,9 +120,24 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Never eager: jobs run in a real worker. Unit tests of a task body call the function directly.
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE = {
+    "approvals-send-reminders": {
+        "task": "apps.approvals.tasks.send_reminders",
+        "schedule": 900.0,
+    },
+    "approvals-escalate-overdue": {
+        "task": "apps.approvals.tasks.escalate_overdue",
+        "schedule": 900.0,
+    },
     "purge-idempotency-keys": {
         "task": "apps.api.tasks.purge_idempotency_keys",
         "schedule": 3600.0,
+    },
+    # Lets /healthz and the admin home tell whether any worker is taking jobs. Expires before
+    # the next run so that a down worker does not find a backlog of stale heartbeats.
+    "record-worker-heartbeat": {
+        "task": "apps.core.tasks.record_worker_heartbeat",
+        "schedule": 60.0,
+        "options": {"expires": 55},
     },
 }
 
@@ -143,6 +160,9 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
 USE_I18N = True
 USE_TZ = True
+
+# Absolute base URL for links in e-mails.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
 
 # One company currency (DESIGN.md "Money").
 CURRENCY = env.str("CURRENCY", default="CNY")

@@ -39,14 +39,17 @@ def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix: N
 
 @pytest.fixture(autouse=True)
 def _isolated_cache(settings, worker_id):
-    """Each xdist worker gets its own cache key prefix on the shared Redis, and starts empty."""
+    """Each xdist worker gets its own cache key prefix on the shared Redis, and starts empty.
+
+    Only this prefix is emptied: `cache.clear()` would FLUSHDB the Redis database that is also
+    the Celery broker, dropping the queued messages of a worker test running in parallel."""
     from django.core.cache import cache
 
     settings.CACHES = {
         **settings.CACHES,
         "default": {**settings.CACHES["default"], "KEY_PREFIX": f"salesctl-test-{worker_id}"},
     }
-    cache.clear()
+    cache.delete_pattern("*")
     yield
 
 
