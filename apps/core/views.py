@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from apps.accounts import selectors as account_selectors
 from apps.accounts.choices import OrgUnitKind, Role
 from apps.accounts.scope import Scope, scope_of
+from apps.core.selectors import worker_heartbeat_last
 
 # --- Home ------------------------------------------------------------------------------------
 
@@ -262,11 +263,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
     import redis
 
     checks = {}
+    worker = None
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
             cursor.fetchone()
         checks["database"] = "ok"
+        # Informational: when a Celery worker last ran the heartbeat job (beat, every minute).
+        last = worker_heartbeat_last()
+        worker = last.seen_at.isoformat() if last else None
     except Exception as exc:  # a health check reports, it never raises
         checks["database"] = f"error: {exc.__class__.__name__}"
     try:
@@ -279,7 +284,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
         checks["redis"] = f"error: {exc.__class__.__name__}"
     healthy = all(v == "ok" for v in checks.values())
     return JsonResponse(
-        {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
+        {"status": "ok" if healthy else "error", **checks, "worker_last_seen": worker},
+        status=200 if healthy else 503,
     )
 
 

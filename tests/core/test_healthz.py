@@ -45,3 +45,15 @@ def test_healthz_is_503_when_redis_does_not_answer(client, settings) -> None:
     assert body["status"] == "error"
     assert body["redis"].startswith("error")
     assert body["database"] == "ok"
+
+
+@pytest.mark.django_db
+def test_healthz_reports_when_a_worker_last_ran(client):
+    # given a heartbeat recorded by a worker
+    from apps.core.services import worker_heartbeat_record
+
+    worker_heartbeat_record(hostname="celery@test")
+    # when / then: informational, health stays ok
+    body = client.get("/healthz").json()
+    assert body["status"] == "ok"
+    assert body["worker_last_seen"] is not None
