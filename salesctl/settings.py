@@ -244,6 +244,12 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Choice sets that share a field name with another ("status", "kind") are named here.
+    "ENUM_NAME_OVERRIDES": {
+        "ApprovalStatusEnum": "apps.approvals.choices.RequestStatus",
+        "ApprovalTaskStatusEnum": "apps.approvals.choices.TaskStatus",
+        "NotificationKindEnum": "apps.notifications.choices.NotificationKind",
+    },
 }
 
 # --- History ----------------------------------------------------------------------------

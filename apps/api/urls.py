@@ -9,6 +9,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from apps.accounts.api import OrgUnitViewSet, UserViewSet
+from apps.approvals.api import ApprovalViewSet, DelegationViewSet
+from apps.notifications.api import NotificationViewSet
 
 from .api import TokenViewSet
 
@@ -23,6 +25,9 @@ router = Router(use_regex_path=False)
 router.register("users", UserViewSet, basename="user")
 router.register("org-units", OrgUnitViewSet, basename="org-unit")
 router.register("tokens", TokenViewSet, basename="token")
+router.register("approvals", ApprovalViewSet, basename="approval")
+router.register("delegations", DelegationViewSet, basename="delegation")
+router.register("notifications", NotificationViewSet, basename="notification")
 
 urlpatterns = [
     path("v1/", include(router.urls)),

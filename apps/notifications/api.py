@@ -13,6 +13,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.api.filters import UpdatedSinceFilter
 from apps.api.serializers import UserRefSerializer
 from apps.api.views import ApiReadOnlyModelViewSet
 
@@ -77,6 +78,8 @@ class NotificationViewSet(ApiReadOnlyModelViewSet):
     reminders. Only your own."""
 
     serializer_class = NotificationSerializer
+    # No search or field filters: `updated_since` only (a search would be documented and ignored).
+    filter_backends = [UpdatedSinceFilter]
     lookup_value_converter = "int"
     # Newest first, as a notification list is read; created_at never changes, so the cursor
     # is stable while notifications are marked read during a pull.
@@ -133,7 +136,9 @@ class NotificationViewSet(ApiReadOnlyModelViewSet):
         marked = notification_mark_read(user=request.user)
         return Response(MarkedSerializer({"marked": marked}).data)
 
-    @extend_schema(summary=_("How many of your notifications are unread"), responses=UnreadCountSerializer)
+    @extend_schema(
+        summary=_("How many of your notifications are unread"), responses=UnreadCountSerializer
+    )
     @action(
         detail=False,
         methods=["get"],
