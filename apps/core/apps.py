@@ -13,9 +13,21 @@ class CoreConfig(AppConfig):
         from .navigation import NavItem, register
 
         people_roles = frozenset({Role.SUPERVISOR, Role.MANAGER, Role.ADMIN, Role.FINANCE})
+        # Everyone who signs in to the UI approves or submits; an integration account does not.
+        approval_roles = frozenset(Role.values) - {Role.INTEGRATION}
         for item in (
             NavItem(
                 "home", _("Home"), "core:home", icon="house-door", order=0, section="workspace"
+            ),
+            NavItem(
+                "approvals",
+                _("Approvals"),
+                "approvals:inbox",
+                icon="check2-square",
+                order=10,
+                roles=approval_roles,
+                section="workspace",
+                badge_url="approvals:waiting_badge",
             ),
             NavItem(
                 "org",

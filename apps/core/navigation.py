@@ -46,6 +46,9 @@ class NavItem:
     staff_only: bool = False
     section: str = "sales"  # a key of SECTIONS
     children: tuple = field(default_factory=tuple)
+    # A URL name answering a small count badge (an htmx fragment loaded after the page), e.g.
+    # the approvals waiting for the user; "" for none.
+    badge_url: str = ""
 
 
 _REGISTRY: dict[str, NavItem] = {}
@@ -77,6 +80,10 @@ def nav_for(user, current_path: str = "") -> list[dict]:
         except NoReverseMatch:
             continue
         section = SECTIONS[item.section]
+        try:
+            badge_url = reverse(item.badge_url) if item.badge_url else ""
+        except NoReverseMatch:
+            badge_url = ""
         items.append(
             {
                 "key": item.key,
@@ -86,6 +93,7 @@ def nav_for(user, current_path: str = "") -> list[dict]:
                 "active": False,
                 "section": section.key,
                 "section_label": section.label,
+                "badge_url": badge_url,
             }
         )
     matches = [i for i in items if _is_active(i["url"], current_path)]

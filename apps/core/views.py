@@ -43,8 +43,12 @@ class Panel:
 
 
 APPROVALS_WAITING = Panel(
-    "approvals-waiting", _("Waiting for my approval"), "check2-square", _("Approvals")
+    "approvals-waiting",
+    _("Waiting for my approval"),
+    "check2-square",
+    template="approvals/panels/waiting.html",
 )
+HOME_APPROVALS_SHOWN = 5
 
 HOME_PAGES: dict[str, tuple[str | Promise, list[Panel]]] = {
     Role.REP: (
@@ -89,6 +93,7 @@ HOME_PAGES: dict[str, tuple[str | Promise, list[Panel]]] = {
     Role.FINANCE: (
         _("Finance workspace"),
         [
+            APPROVALS_WAITING,  # finance approves credit limits and write-offs (seed 004)
             Panel("payments-to-allocate", _("Payments to allocate"), "wallet2", _("Receivables")),
             Panel(
                 "overdue-installments", _("Overdue installments"), "calendar-x", _("Receivables")
@@ -230,6 +235,16 @@ def _admin_links(user) -> list[dict]:
     return [link for link in links if link["url"]]
 
 
+def _approvals_waiting(user) -> dict:
+    """The oldest tasks waiting for the user (待我审批) and how many there are (two queries)."""
+    from apps.approvals.selectors import approval_inbox
+
+    tasks = approval_inbox(user=user).select_related("request__policy")
+    shown = list(tasks[:HOME_APPROVALS_SHOWN])
+    count = len(shown) if len(shown) < HOME_APPROVALS_SHOWN else tasks.count()
+    return {"tasks": shown, "count": count, "now": timezone.now()}
+
+
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     """The role's workspace (工作台): a greeting and the panels that role looks at every day."""
@@ -246,6 +261,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "greeting": _greeting(now.hour),
         "scope_label": _scope_label(user),
     }
+    if APPROVALS_WAITING in panels:
+        context["approvals_waiting"] = _approvals_waiting(user)
     if role == Role.ADMIN:
         context["summary"] = _org_summary(user)
         context["admin_links"] = _admin_links(user)

@@ -60,3 +60,14 @@ def notification_mark_read(*, user, ids: Iterable[int] | None = None) -> int:
     if ids is not None:
         qs = qs.filter(pk__in=list(ids))
     return qs.update(read_at=timezone.now(), updated_at=timezone.now())
+
+
+@transaction.atomic
+def notification_preferences_set(*, user, email_kinds: Iterable[str]) -> list[str]:
+    """Store which kinds of notification `user` also gets by e-mail (one row per kind)."""
+    chosen = {str(kind) for kind in email_kinds} & set(NotificationKind.values)
+    for kind in NotificationKind.values:
+        NotificationPreference.objects.update_or_create(
+            user=user, kind=kind, defaults={"email": kind in chosen}
+        )
+    return sorted(chosen)

@@ -32,7 +32,7 @@
     close.type = "button";
     close.className = "btn-close";
     close.setAttribute("data-bs-dismiss", "alert");
-    close.setAttribute("aria-label", "Close");
+    close.setAttribute("aria-label", document.body.getAttribute("data-close-text") || "Close");
     alert.appendChild(close);
     main.insertBefore(alert, main.firstChild);
   }

@@ -100,6 +100,7 @@ def test_finance_home_shows_the_finance_panels(client, org):
     # then
     assert "Finance workspace" in html
     assert panels(html) == {
+        "approvals-waiting",
         "payments-to-allocate",
         "overdue-installments",
         "credit-holds",
