@@ -45,9 +45,11 @@ install_venv() {
 
 compile_messages() {
   [[ -d $ROOT/locale ]] || return 0
-  local po
-  po=$(find "$ROOT/locale" -name '*.po' -newer "$STAMP.mo" 2>/dev/null | head -n1)
-  [[ -f $STAMP.mo && -z $po ]] && return 0
+  if [[ -f $STAMP.mo ]]; then
+    local po
+    po=$(find "$ROOT/locale" -name '*.po' -newer "$STAMP.mo" | head -n1)
+    [[ -z $po ]] && return 0
+  fi
   if ! command -v msgfmt >/dev/null; then
     apt_install gettext || die "msgfmt is missing: install gettext"
   fi

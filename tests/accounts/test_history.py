@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pghistory
+from django.utils import translation
 
 from apps.accounts.models import OrgUnit, User
 from apps.core.history import history_for
@@ -16,8 +17,9 @@ def test_update_records_actor_and_field_diff(org):
         rep.phone = "13800138000"
         rep.role = "supervisor"
         rep.save()
-    # then the newest entry names the admin and both changes, old → new
-    entry = history_for(rep)[0]
+    # then the newest entry names the admin and both changes, old → new (labels in English)
+    with translation.override("en"):
+        entry = history_for(rep)[0]
     assert entry.action == "update"
     assert entry.actor_id == org.admin.pk
     assert entry.actor_name == org.admin.display_name
