@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "apps.api",
     "apps.notifications",
     "apps.approvals",
+    "apps.customers",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,44 @@
+"""States and kinds of customers (DESIGN.md "customers")."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class CustomerStatus(models.TextChoices):
+    PROSPECT = "prospect", _("Prospect")
+    DEVELOPING = "developing", _("Developing")
+    ACTIVE = "active", _("Active")
+    DORMANT = "dormant", _("Dormant")
+    LOST = "lost", _("Lost")
+
+
+class CustomerTier(models.TextChoices):
+    A = "A", _("Tier A")
+    B = "B", _("Tier B")
+    C = "C", _("Tier C")
+    D = "D", _("Tier D")
+
+
+class CompanySize(models.TextChoices):
+    MICRO = "micro", _("Under 20 staff")
+    SMALL = "small", _("20–99 staff")
+    MEDIUM = "medium", _("100–499 staff")
+    LARGE = "large", _("500–1999 staff")
+    ENTERPRISE = "enterprise", _("2000+ staff")
+
+
+class DecisionRole(models.TextChoices):
+    DECISION_MAKER = "decision_maker", _("Decision maker")
+    INFLUENCER = "influencer", _("Influencer")
+    USER = "user", _("User")
+    GATEKEEPER = "gatekeeper", _("Gatekeeper")
+    FINANCE = "finance", _("Finance contact")
+    OTHER = "other", _("Other")
+
+
+class CreditRating(models.TextChoices):
+    AAA = "AAA", "AAA"
+    AA = "AA", "AA"
+    A = "A", "A"
+    B = "B", "B"
+    C = "C", "C"
