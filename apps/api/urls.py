@@ -4,15 +4,18 @@ A new resource registers its viewset on `router` here, under a plural, lower-cas
 name (API.md "Resources").
 """
 
-from django.urls import include, path
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
 from apps.accounts.api import OrgUnitViewSet, UserViewSet
 from apps.approvals.api import ApprovalViewSet, DelegationViewSet
+from apps.customers.api import ContactViewSet, CustomerViewSet
 from apps.notifications.api import NotificationViewSet
 
 from .api import TokenViewSet
+from .problems import problem_response
 
 app_name = "api"
 
@@ -28,9 +31,19 @@ router.register("tokens", TokenViewSet, basename="token")
 router.register("approvals", ApprovalViewSet, basename="approval")
 router.register("delegations", DelegationViewSet, basename="delegation")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("customers", CustomerViewSet, basename="customer")
+router.register("contacts", ContactViewSet, basename="contact")
+
+
+def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
+    """Any other address under /api/: a problem+json 404, also with DEBUG on (where Django
+    would otherwise answer its HTML debug page instead of calling handler404)."""
+    return problem_response(request, 404)
+
 
 urlpatterns = [
     path("v1/", include(router.urls)),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+    re_path(r"^(?P<rest>.*)$", not_found),  # last: after every resource
 ]

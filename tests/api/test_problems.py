@@ -230,3 +230,14 @@ def test_unknown_page_outside_the_api_stays_html(db):
     # then it is the HTML error page, not problem+json
     assert response.status_code == 404
     assert response["Content-Type"].startswith("text/html")
+
+
+def test_unknown_api_url_is_problem_json_even_with_debug_on(client, settings):
+    # given DEBUG on, as under `make run` (Django would answer its HTML debug 404 page)
+    settings.DEBUG = True
+    # when an unknown address under /api/ is requested
+    response = client.get("/api/v1/no-such-resource/")
+    # then it is a problem+json 404
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("application/problem+json")
+    assert response.json()["status"] == 404
