@@ -67,6 +67,19 @@ def delegation_create(
     so that the caller learns which field is wrong, in their language.
     """
     _validate(user=user, delegate=delegate, starts_on=starts_on, ends_on=ends_on)
+    # One delegate a day: lock the user's row so that two overlapping requests at once cannot
+    # both pass the check.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    if Delegation.objects.filter(
+        user_id=user.pk, starts_on__lte=ends_on, ends_on__gte=starts_on
+    ).exists():
+        raise ValidationError(
+            {
+                "starts_on": ValidationError(
+                    _("You already have a delegate for part of these dates."), code="overlap"
+                )
+            }
+        )
     return Delegation.objects.create(
         user=user,
         delegate=delegate,

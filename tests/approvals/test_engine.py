@@ -292,3 +292,26 @@ def test_document_under_approval_cannot_be_edited(org, policy, memo):
         approval_assert_editable(fresh(memo))
     approval_reject(request=request, by=org.sup1, comment="fix it")
     approval_assert_editable(fresh(memo))  # returned: editable again
+
+
+def test_overlapping_delegations_are_refused(org):
+    # given sup1 has a delegate for days 1–5
+    from apps.approvals.delegations import delegation_create
+
+    today = timezone.localdate()
+    delegation_create(
+        user=org.sup1, delegate=org.rep1b, starts_on=today, ends_on=today + timedelta(days=5)
+    )
+    # when another delegation overlaps day 5 / then it is refused on its dates, nothing added
+    with pytest.raises(ValidationError) as err:
+        delegation_create(
+            user=org.sup1, delegate=org.rep1a, starts_on=today + timedelta(days=5),
+            ends_on=today + timedelta(days=9),
+        )  # fmt: skip
+    assert "starts_on" in err.value.message_dict
+    assert Delegation.objects.filter(user=org.sup1).count() == 1
+    # and one right after the first is fine
+    delegation_create(
+        user=org.sup1, delegate=org.rep1a, starts_on=today + timedelta(days=6),
+        ends_on=today + timedelta(days=9),
+    )  # fmt: skip
