@@ -1,0 +1,313 @@
+"""`/api/v1/leads/`: list (search, filters, cursor), detail with `available_transitions`,
+create (= capture with source "api", deduped; `Idempotency-Key` honoured by the base class),
+update, the transitions `leads/<id>/<transition>/`, reassignment and the history.
+
+Scope: a lead outside the caller's data scope is a 404 everywhere (DESIGN.md "Data scope");
+a forbidden state or failed guard is a 409 with the reason; a caller without the right a 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import django_filters
+from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    extend_schema,
+    extend_schema_field,
+    extend_schema_view,
+)
+from rest_framework import mixins, serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.accounts.models import User
+from apps.api.filters import IdFilter, UpdatedSinceFilter
+from apps.api.history import HistoryMixin
+from apps.api.serializers import OrgUnitRefSerializer, UserRefSerializer
+from apps.api.views import ApiReadOnlyModelViewSet
+from apps.customers.choices import CompanySize
+
+from . import services
+from .choices import DecisionTimeFrame, Intent, LeadGrade, LeadSource, LeadStatus
+from .models import Lead
+from .permissions import TRANSITIONS, available_transitions
+from .selectors import lead_get, lead_list
+
+_LIST_FIELDS = [
+    "id", "company_name", "contact_name", "phone", "email", "credit_code", "region",
+    "industry", "company_size", "intent", "budget", "decision_time_frame", "source", "channel",
+    "owner", "team", "score", "grade", "status", "status_display", "first_response_due_at",
+    "first_responded_at", "sla_breached_at", "converted_customer", "created_at", "updated_at",
+]  # fmt: skip
+
+
+class LeadSerializer(serializers.ModelSerializer):
+    owner = UserRefSerializer(read_only=True, allow_null=True)
+    team = OrgUnitRefSerializer(read_only=True, allow_null=True)
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    converted_customer = serializers.IntegerField(
+        source="converted_customer_id", read_only=True, allow_null=True,
+        help_text=_("The customer this lead was converted to."),
+    )  # fmt: skip
+
+    class Meta:
+        model = Lead
+        fields = _LIST_FIELDS
+        read_only_fields = fields
+
+
+class LeadDetailSerializer(LeadSerializer):
+    available_transitions = serializers.SerializerMethodField(
+        help_text=_("The transitions you may take now (POST leads/{id}/{transition}/).")
+    )
+
+    class Meta(LeadSerializer.Meta):
+        fields = [*_LIST_FIELDS, "notes", "disqualify_reason", "converted_at",
+                  "available_transitions"]  # fmt: skip
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.ChoiceField(choices=TRANSITIONS)))
+    def get_available_transitions(self, lead: Lead) -> list[str]:
+        request = self.context.get("request")
+        return available_transitions(request.user, lead) if request is not None else []
+
+
+class LeadDataSerializer(serializers.Serializer):
+    """The lead's data; the service checks the credit code, the phone and the name."""
+
+    company_name = serializers.CharField(max_length=200)
+    contact_name = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    credit_code = serializers.CharField(
+        max_length=30, required=False, allow_blank=True,
+        help_text=_("Unified social credit code (统一社会信用代码), 18 characters."),
+    )  # fmt: skip
+    region = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    industry = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    company_size = serializers.ChoiceField(
+        choices=CompanySize.choices, required=False, allow_blank=True
+    )
+    intent = serializers.ChoiceField(choices=Intent.choices, required=False, allow_blank=True)
+    budget = serializers.DecimalField(
+        max_digits=14, decimal_places=2, required=False, allow_null=True, min_value=0
+    )
+    decision_time_frame = serializers.ChoiceField(
+        choices=DecisionTimeFrame.choices, required=False, allow_blank=True
+    )
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class LeadCreateSerializer(LeadDataSerializer):
+    channel = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default="",
+        help_text=_("Where it came from, e.g. the campaign or the partner."),
+    )  # fmt: skip
+
+
+class DuplicateRefSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=["lead", "customer"])
+    id = serializers.IntegerField()
+
+
+class CaptureResultSerializer(serializers.Serializer):
+    result = serializers.ChoiceField(choices=["created", "duplicate"])
+    lead = LeadDetailSerializer(allow_null=True, help_text=_("The new lead, when created."))
+    duplicate_of = DuplicateRefSerializer(
+        allow_null=True,
+        help_text=_("The existing lead or customer that got a new touch, when a duplicate."),
+    )
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300)
+
+
+class ReassignSerializer(serializers.Serializer):
+    owner = serializers.IntegerField(help_text=_("The new owner (a user in your scope)."))
+    reason = serializers.CharField(max_length=300)
+
+
+class EmptySerializer(serializers.Serializer):
+    pass
+
+
+class LeadFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=LeadStatus.choices)
+    grade = django_filters.ChoiceFilter(choices=LeadGrade.choices)
+    source = django_filters.ChoiceFilter(choices=LeadSource.choices)
+    owner = IdFilter(field_name="owner_id", help_text=_("Leads of this owner."))
+    team = IdFilter(field_name="team_id", help_text=_("Leads of this team."))
+    region = django_filters.CharFilter(help_text=_("Exactly this region."))
+    sla_breached = django_filters.BooleanFilter(
+        field_name="sla_breached_at", lookup_expr="isnull", exclude=True,
+        help_text=_("Only leads that missed (true) or did not miss (false) the response time."),
+    )  # fmt: skip
+
+    class Meta:
+        model = Lead
+        fields = ["status", "grade", "source", "owner", "team", "region", "sla_breached"]
+
+
+_TRANSITION_DESCRIPTION = _(
+    "Answers the updated lead. 404 outside your scope; 403 if you may not work on it; 409 "
+    "with the reason if its state does not allow it or a guard fails."
+)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("Leads you may see"),
+        parameters=[
+            OpenApiParameter(
+                "search", str, description=_("Part of the company name, or a phone or e-mail.")
+            )
+        ],
+    ),
+    retrieve=extend_schema(summary=_("One lead, with what you may do now")),
+    update=extend_schema(summary=_("Change a lead's data (rescored)")),
+    partial_update=extend_schema(summary=_("Change some of a lead's data (rescored)")),
+)
+class LeadViewSet(HistoryMixin, mixins.UpdateModelMixin, ApiReadOnlyModelViewSet):
+    """Leads (线索) in your data scope."""
+
+    serializer_class = LeadSerializer
+    filterset_class = LeadFilter
+    filter_backends = [UpdatedSinceFilter, DjangoFilterBackend]
+    lookup_value_converter = "int"
+
+    def get_serializer_class(self) -> type[serializers.BaseSerializer]:
+        if self.action == "list":
+            return LeadSerializer
+        if self.action in ("update", "partial_update"):
+            return LeadDataSerializer
+        return LeadDetailSerializer
+
+    def get_queryset(self) -> QuerySet[Lead]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return Lead.objects.none()
+        search = self.request.query_params.get("search", "")[:100] if self.action == "list" else ""
+        return lead_list(user=self.request.user, search=search)
+
+    def get_object(self) -> Lead:
+        lead = lead_get(user=self.request.user, pk=self.kwargs[self.lookup_field])
+        self.check_object_permissions(self.request, lead)
+        return lead
+
+    def _detail(self, lead: Lead, *, code: int = status.HTTP_200_OK) -> Response:
+        lead = lead_get(user=self.request.user, pk=lead.pk)
+        return Response(
+            LeadDetailSerializer(lead, context=self.get_serializer_context()).data, status=code
+        )
+
+    @extend_schema(
+        summary=_("Capture a lead (source “api”), deduplicated"),
+        description=_(
+            "201 with the new lead (scored and assigned); 200 with `duplicate_of` when the "
+            "company, phone, e-mail or credit code is already known: the existing lead or "
+            "customer gets a touch and nothing is created."
+        ),
+        request=LeadCreateSerializer,
+        responses={status.HTTP_201_CREATED: CaptureResultSerializer,
+                   status.HTTP_200_OK: CaptureResultSerializer},
+    )  # fmt: skip
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        params = LeadCreateSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = dict(params.validated_data)
+        channel = data.pop("channel", "")
+        result = services.lead_capture(
+            data=data, source=LeadSource.API, channel=channel, by=request.user
+        )
+        if result.created:
+            body = {
+                "result": "created",
+                "lead": LeadDetailSerializer(
+                    result.lead, context=self.get_serializer_context()
+                ).data,
+                "duplicate_of": None,
+            }
+            return Response(body, status=status.HTTP_201_CREATED)
+        kind = "lead" if isinstance(result.duplicate_of, Lead) else "customer"
+        body = {"result": "duplicate", "lead": None,
+                "duplicate_of": {"kind": kind, "id": result.duplicate_of.pk}}  # fmt: skip
+        return Response(body, status=status.HTTP_200_OK)
+
+    @extend_schema(request=LeadDataSerializer, responses=LeadDetailSerializer)
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        lead = self.get_object()
+        params = LeadDataSerializer(data=request.data, partial=kwargs.get("partial", False))
+        params.is_valid(raise_exception=True)
+        lead = services.lead_update(lead=lead, by=request.user, data=params.validated_data)
+        return self._detail(lead)
+
+    def _transition(self, service: Callable[..., Lead], **extra: Any) -> Response:
+        lead = self.get_object()  # 404 outside the caller's scope, before anything else
+        return self._detail(service(lead=lead, by=self.request.user, **extra))
+
+    @extend_schema(summary=_("Record the first contact (首次响应)"),
+                   description=_TRANSITION_DESCRIPTION, request=EmptySerializer,
+                   responses=LeadDetailSerializer)  # fmt: skip
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def contact(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._transition(services.lead_contact)
+
+    @extend_schema(summary=_("Qualify the lead"), description=_TRANSITION_DESCRIPTION,
+                   request=EmptySerializer, responses=LeadDetailSerializer)  # fmt: skip
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def qualify(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._transition(services.lead_qualify)
+
+    @extend_schema(summary=_("Disqualify the lead, with a reason"),
+                   description=_TRANSITION_DESCRIPTION, request=ReasonSerializer,
+                   responses=LeadDetailSerializer)  # fmt: skip
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def disqualify(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        lead = self.get_object()
+        params = ReasonSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        return self._detail(
+            services.lead_disqualify(lead=lead, by=request.user, **params.validated_data)
+        )
+
+    @extend_schema(summary=_("Put the lead into nurturing"), description=_TRANSITION_DESCRIPTION,
+                   request=EmptySerializer, responses=LeadDetailSerializer)  # fmt: skip
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def nurture(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._transition(services.lead_nurture)
+
+    @extend_schema(
+        summary=_("Convert the lead into a customer and contact"),
+        description=_TRANSITION_DESCRIPTION,
+        request=EmptySerializer,
+        responses=LeadDetailSerializer,
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def convert(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self._transition(services.lead_convert)
+
+    @extend_schema(
+        summary=_("Give the lead to another owner, with a reason"),
+        description=_("Supervisors, managers and admins, within their scope (else 403)."),
+        request=ReassignSerializer,
+        responses=LeadDetailSerializer,
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def reassign(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        lead = self.get_object()
+        params = ReassignSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        # Any user id: whether the caller may give the lead to them is the service's 403.
+        to = User.objects.filter(pk=params.validated_data["owner"], is_active=True).first()
+        if to is None:
+            raise serializers.ValidationError({"owner": [_("No active user with this id.")]})
+        lead = services.lead_reassign(
+            lead=lead, to=to, by=request.user, reason=params.validated_data["reason"]
+        )
+        return self._detail(lead)

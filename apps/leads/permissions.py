@@ -1,0 +1,50 @@
+"""Who may do what with a lead. The services are the authority (they raise 403/409); the
+`available_transitions` of a lead's detail read the same rules to tell a client which buttons
+to show."""
+
+from __future__ import annotations
+
+from apps.accounts.choices import Role
+from apps.accounts.models import User
+from apps.accounts.scope import visible_users
+
+from .models import Lead, has_reason
+
+# Transitions a user takes by name (`assign` happens through assignment/reassignment).
+TRANSITIONS = ("contact", "qualify", "disqualify", "nurture", "convert")
+REASSIGN_ROLES = frozenset({Role.SUPERVISOR, Role.MANAGER, Role.ADMIN})
+
+
+def can_work(user: User, lead: Lead) -> bool:
+    """The owner, or someone whose data scope covers the lead (supervisor, manager, admin)."""
+    from .selectors import lead_list
+
+    if lead.owner_id is not None and lead.owner_id == user.pk:
+        return True
+    return lead_list(user=user).filter(pk=lead.pk).exists()
+
+
+def can_reassign(user: User, lead: Lead, to: User) -> bool:
+    """A supervisor, manager or admin whose scope covers both the lead and the new owner."""
+    if not (user.is_superuser or user.role in REASSIGN_ROLES):
+        return False
+    if not to.is_active or to.role == Role.INTEGRATION:
+        return False
+    return can_work(user, lead) and visible_users(user).filter(pk=to.pk).exists()
+
+
+def transition_possible(lead: Lead, name: str) -> bool:
+    """The lead's state allows `name` and its guards hold (a reason is asked for later)."""
+    meta = getattr(lead, name)._django_fsm
+    if not meta.has_transition(lead.status):
+        return False
+    transition = meta.get_transition(lead.status)
+    return all(c(lead) for c in (transition.conditions or []) if c is not has_reason)
+
+
+def available_transitions(user: User, lead: Lead, *, workable: bool | None = None) -> list[str]:
+    if workable is None:
+        workable = can_work(user, lead)
+    if not workable:
+        return []
+    return [name for name in TRANSITIONS if transition_possible(lead, name)]

@@ -1,0 +1,145 @@
+"""Lead pages: the list (server-side search, filters, paging without a COUNT), the detail with
+its transition buttons (htmx), and manual entry. Thin: selectors read, services write."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.cache import patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from apps.core.errors import Conflict
+
+from . import selectors, services
+from .choices import LeadGrade, LeadSource, LeadStatus
+from .forms import LeadDataForm, ReasonForm
+from .models import Lead
+from .permissions import available_transitions
+from .selectors import lead_get, lead_touches
+
+PER_PAGE = 50
+_SERVICES = {
+    "contact": services.lead_contact,
+    "qualify": services.lead_qualify,
+    "disqualify": services.lead_disqualify,
+    "nurture": services.lead_nurture,
+    "convert": services.lead_convert,
+}
+
+
+def _filters(request: HttpRequest) -> dict:
+    get = request.GET
+    status, grade, source = get.get("status", ""), get.get("grade", ""), get.get("source", "")
+    return {
+        "q": get.get("q", "").strip()[:100],
+        "status": status if status in LeadStatus.values else "",
+        "grade": grade if grade in LeadGrade.values else "",
+        "source": source if source in LeadSource.values else "",
+        "sla": "breached" if get.get("sla") == "breached" else "",
+    }
+
+
+@login_required
+def lead_list(request: HttpRequest) -> HttpResponse:
+    """Leads in the caller's scope, newest change first, 50 a page (no COUNT(*) of the table:
+    one row more than a page tells whether there is a next one)."""
+    f = _filters(request)
+    qs = selectors.lead_list(
+        user=request.user,
+        search=f["q"],
+        status=f["status"],
+        grade=f["grade"],
+        source=f["source"],
+        sla_breached=True if f["sla"] else None,
+    )
+    try:
+        number = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        number = 1
+    rows = list(qs.order_by("-updated_at", "-id")[(number - 1) * PER_PAGE : number * PER_PAGE + 1])
+    context = {
+        "leads": rows[:PER_PAGE],
+        "filters": f,
+        "page_number": number,
+        "has_next": len(rows) > PER_PAGE,
+        "statuses": LeadStatus.choices,
+        "grades": LeadGrade.choices,
+        "sources": LeadSource.choices,
+    }
+    partial = request.htmx and not request.htmx.history_restore_request
+    response = render(request, "leads/_results.html" if partial else "leads/list.html", context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def _detail_context(request: HttpRequest, lead) -> dict:
+    return {
+        "lead": lead,
+        "transitions": available_transitions(request.user, lead),
+        "touches": lead_touches(lead=lead),
+        "reason_form": ReasonForm(),
+    }
+
+
+@login_required
+def lead_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    lead = lead_get(user=request.user, pk=pk)
+    return render(request, "leads/detail.html", _detail_context(request, lead))
+
+
+@login_required
+@require_POST
+def lead_transition(request: HttpRequest, pk: int, transition: str) -> HttpResponse:
+    """One transition button; a refused move is a message on the page, never a 500."""
+    service = _SERVICES.get(transition)
+    if service is None:
+        raise Http404
+    lead = lead_get(user=request.user, pk=pk)  # 404 outside the scope
+    extra = {"reason": request.POST.get("reason", "")} if transition == "disqualify" else {}
+    try:
+        lead = service(lead=lead, by=request.user, **extra)
+        done = {"name": lead.company_name, "status": lead.get_status_display()}
+        messages.success(request, _("Done: %(name)s is now %(status)s.") % done)
+    except (Conflict, PermissionDenied) as exc:
+        messages.error(request, str(exc))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    response = redirect("leads:detail", pk=pk)
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = lead.get_absolute_url()
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lead_new(request: HttpRequest) -> HttpResponse:
+    """Manual entry (手工录入): deduped like every capture; errors shown by their fields."""
+    form = LeadDataForm(request.POST or None)
+    if request.method == "POST":
+        try:
+            result = services.lead_capture(
+                data=request.POST.dict(), source=LeadSource.MANUAL, by=request.user
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        else:
+            if result.created:
+                messages.success(request, _("Lead saved."))
+                target = result.lead
+            else:
+                messages.info(request, _("This company is already known: a touch was added to it."))
+                target = result.duplicate_of
+            if (
+                isinstance(target, Lead)
+                and selectors.lead_list(user=request.user).filter(pk=target.pk).exists()
+            ):
+                return redirect(target.get_absolute_url())
+            return redirect("leads:list")
+    return render(request, "leads/new.html", {"form": form})
