@@ -11,7 +11,8 @@ from rest_framework.routers import DefaultRouter
 
 from apps.accounts.api import OrgUnitViewSet, UserViewSet
 from apps.approvals.api import ApprovalViewSet, DelegationViewSet
-from apps.customers.api import ContactViewSet, CustomerViewSet
+from apps.customers.api import ContactViewSet, CustomerViewSet, DevelopmentApplicationViewSet
+from apps.leads.api import LeadViewSet
 from apps.notifications.api import NotificationViewSet
 
 from .api import TokenViewSet
@@ -31,8 +32,12 @@ router.register("tokens", TokenViewSet, basename="token")
 router.register("approvals", ApprovalViewSet, basename="approval")
 router.register("delegations", DelegationViewSet, basename="delegation")
 router.register("notifications", NotificationViewSet, basename="notification")
+router.register("leads", LeadViewSet, basename="lead")
 router.register("customers", CustomerViewSet, basename="customer")
 router.register("contacts", ContactViewSet, basename="contact")
+router.register(
+    "development-applications", DevelopmentApplicationViewSet, basename="development-application"
+)
 
 
 def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:

@@ -6,3 +6,36 @@ class CustomersConfig(AppConfig):
     name = "apps.customers"
     label = "customers"
     verbose_name = _("Customers and credit")
+
+    def ready(self) -> None:
+        from apps.accounts.choices import Role
+        from apps.approvals import registry
+        from apps.core.navigation import NavItem, register
+
+        from . import development
+        from .models import DevelopmentApplication
+
+        registry.register(
+            registry.DocumentType(
+                key="customers.developmentapplication",
+                model=DevelopmentApplication,
+                label=_("New-customer development application"),
+                on_submitted=development.on_development_submitted,
+                on_approved=development.on_development_approved,
+                on_rejected=development.on_document_returned,
+            )
+        )
+
+        # Everyone who works with customers in the UI; an integration account uses the API.
+        customer_roles = frozenset(Role.values) - {Role.INTEGRATION}
+        register(
+            NavItem(
+                "customers",
+                _("Customers"),
+                "customers:list",
+                icon="building",
+                order=20,
+                roles=customer_roles,
+                section="sales",
+            )
+        )

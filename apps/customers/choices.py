@@ -42,3 +42,28 @@ class CreditRating(models.TextChoices):
     A = "A", "A"
     B = "B", "B"
     C = "C", "C"
+
+
+class ApplicationStatus(models.TextChoices):
+    """States of a document that goes through approval: a development application or a credit
+    limit request. A return (退回) brings it back to draft."""
+
+    DRAFT = "draft", _("Draft")
+    PENDING = "pending", _("Pending approval")
+    APPROVED = "approved", _("Approved")
+
+
+class InvestigationStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    APPLIED = "applied", _("Applied")
+
+
+class CreditFactor(models.TextChoices):
+    """The factors of a credit investigation (信用调查), each scored 0–100."""
+
+    REGISTERED_CAPITAL = "registered_capital", _("Registered capital")
+    YEARS_IN_BUSINESS = "years_in_business", _("Years in business")
+    PAYMENT_RECORD = "payment_record", _("Payment record")
+    LEGAL_DISPUTES = "legal_disputes", _("Legal disputes")
+    FINANCIAL_STANDING = "financial_standing", _("Financial standing")
+    REFERENCES = "references", _("References")

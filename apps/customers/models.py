@@ -19,7 +19,15 @@ from django_fsm import FSMField, transition
 from apps.accounts.scope import ScopedManager
 from apps.core.history import track
 
-from .choices import CompanySize, CreditRating, CustomerStatus, CustomerTier, DecisionRole
+from .choices import (
+    ApplicationStatus,
+    CompanySize,
+    CreditRating,
+    CustomerStatus,
+    CustomerTier,
+    DecisionRole,
+    InvestigationStatus,
+)
 from .normalization import normalize_company_name, normalize_email, normalize_phone
 
 
@@ -81,6 +89,11 @@ class Customer(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = ScopedManager()
+    # Finance reads every customer: a customer carries credit (limit, exposure, hold), and
+    # finance approves limits and puts customers on hold company-wide (DESIGN.md "Data scope":
+    # finance sees all money documents). Unowned customers (the public pool) are added for
+    # everyone by `selectors.customer_list`.
+    scope_money = True
 
     class Meta:
         verbose_name = _("customer")
@@ -175,8 +188,10 @@ class Contact(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = ScopedManager()
-    # Data scope: a contact belongs to its customer's owner.
+    # Data scope: a contact belongs to its customer's owner, and finance sees it like the
+    # customer (to reach the customer's finance contact when collecting).
     scope_owner_field = "customer__owner"
+    scope_money = True
 
     class Meta:
         verbose_name = _("contact")
@@ -193,3 +208,263 @@ class Contact(models.Model):
         if kwargs.get("update_fields") is not None:
             kwargs["update_fields"] = {*kwargs["update_fields"], "phone_key", "email_key"}
         super().save(*args, **kwargs)
+
+
+def _money(verbose_name, **kwargs) -> models.DecimalField:
+    return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, **kwargs)
+
+
+class ApprovalDocument(models.Model):
+    """What a development application and a credit limit request share: an owner (the
+    applicant, who submits), a status moved by the approval engine's callbacks, and the
+    comment of the last return (退回) so the applicant sees why."""
+
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("applicant"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    status = FSMField(
+        _("status"),
+        max_length=20,
+        choices=ApplicationStatus.choices,
+        default=ApplicationStatus.DRAFT,
+        protected=True,
+    )
+    return_comment = models.TextField(_("comment of the last return"), blank=True)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ScopedManager()
+
+    class Meta:
+        abstract = True
+
+    @transition(field=status, source=ApplicationStatus.DRAFT, target=ApplicationStatus.PENDING)
+    def submit(self) -> None:
+        """Submitted to its approval policy."""
+
+    @transition(field=status, source=ApplicationStatus.PENDING, target=ApplicationStatus.APPROVED)
+    def approve(self) -> None:
+        """The last step of the policy approved it."""
+
+    @transition(field=status, source=ApplicationStatus.PENDING, target=ApplicationStatus.DRAFT)
+    def return_to_draft(self) -> None:
+        """Returned (退回) or withdrawn: the applicant revises and resubmits."""
+
+
+@track()
+class DevelopmentApplication(ApprovalDocument):
+    """New-customer development application (新客户开发申请, seed 004 flow 2): the credit survey
+    (信用调查表) and the development plan a rep submits for a prospect. Supervisor review, then
+    manager review; approval moves the customer to "developing"."""
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="development_applications",
+    )
+    registered_capital = _money(_("registered capital"), null=True, blank=True)
+    years_in_business = models.PositiveSmallIntegerField(
+        _("years in business"), null=True, blank=True
+    )
+    main_business = models.TextField(_("main business"), blank=True)
+    payment_record = models.TextField(_("payment record"), blank=True)
+    legal_disputes = models.TextField(_("legal disputes"), blank=True)
+    financial_standing = models.TextField(_("financial standing"), blank=True)
+    references = models.TextField(_("references"), blank=True)
+    development_plan = models.TextField(_("development plan"), blank=True)
+
+    class Meta:
+        verbose_name = _("development application")
+        verbose_name_plural = _("development applications")
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "-updated_at"], name="devapp_owner_recent"),
+            models.Index(fields=["updated_at", "id"], name="devapp_sync"),
+        ]
+        constraints = [
+            # One open application per customer: a second would ask the approvers twice.
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(status__in=["draft", "pending"]),
+                name="devapp_one_open_per_customer",
+            ),
+            models.CheckConstraint(
+                condition=Q(registered_capital__gte=0) | Q(registered_capital__isnull=True),
+                name="devapp_capital_not_negative",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("Development application: %(customer)s") % {"customer": self.customer}
+
+    def get_absolute_url(self) -> str:
+        return reverse("customers:development_detail", args=[self.pk])
+
+
+@track()
+class CreditRatingRule(models.Model):
+    """Admin table: what a credit rating (信用评级) means. An investigation's weighted score
+    at or above `min_score` earns the rating; the rating gives the default credit limit and
+    payment term of a customer that has none yet."""
+
+    rating = models.CharField(
+        _("credit rating"), max_length=3, choices=CreditRating.choices, unique=True
+    )
+    min_score = models.DecimalField(_("minimum score"), max_digits=5, decimal_places=2)
+    default_credit_limit = _money(_("default credit limit"))
+    payment_term_days = models.PositiveIntegerField(_("payment term (days)"))
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("credit rating rule")
+        verbose_name_plural = _("credit rating rules")
+        ordering = ["-min_score"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(min_score__gte=0) & Q(min_score__lte=100),
+                name="rating_rule_score_0_100",
+            ),
+            models.CheckConstraint(
+                condition=Q(default_credit_limit__gte=0), name="rating_rule_limit_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.rating
+
+
+def _score(verbose_name) -> models.PositiveSmallIntegerField:
+    return models.PositiveSmallIntegerField(verbose_name, default=0)
+
+
+@track()
+class CreditInvestigation(models.Model):
+    """A credit investigation (信用调查) of a customer: each factor scored 0–100, a weighted
+    total (weights in settings.CREDIT_FACTOR_WEIGHTS) and the rating it earns by the thresholds
+    of `CreditRatingRule`. Applying it sets the customer's rating."""
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="credit_investigations",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("investigator"),
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    registered_capital = _score(_("registered capital score"))
+    years_in_business = _score(_("years in business score"))
+    payment_record = _score(_("payment record score"))
+    legal_disputes = _score(_("legal disputes score"))
+    financial_standing = _score(_("financial standing score"))
+    references = _score(_("references score"))
+    notes = models.TextField(_("notes"), blank=True)
+    total_score = models.DecimalField(
+        _("weighted score"), max_digits=5, decimal_places=2, default=Decimal("0.00")
+    )
+    rating = models.CharField(
+        _("credit rating"), max_length=3, choices=CreditRating.choices, blank=True
+    )
+    status = FSMField(
+        _("status"),
+        max_length=20,
+        choices=InvestigationStatus.choices,
+        default=InvestigationStatus.DRAFT,
+        protected=True,
+    )
+    applied_at = models.DateTimeField(_("applied at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    objects = ScopedManager()
+    scope_owner_field = "customer__owner"
+    scope_money = True
+
+    class Meta:
+        verbose_name = _("credit investigation")
+        verbose_name_plural = _("credit investigations")
+        ordering = ["-updated_at", "-id"]
+        indexes = [models.Index(fields=["updated_at", "id"], name="investigation_sync")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(registered_capital__lte=100)
+                & Q(years_in_business__lte=100)
+                & Q(payment_record__lte=100)
+                & Q(legal_disputes__lte=100)
+                & Q(financial_standing__lte=100)
+                & Q(references__lte=100),
+                name="investigation_scores_0_100",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return _("Credit investigation: %(customer)s") % {"customer": self.customer}
+
+    def get_absolute_url(self) -> str:
+        return reverse("customers:detail", args=[self.customer_id]) + "#credit"
+
+    @transition(field=status, source=InvestigationStatus.DRAFT, target=InvestigationStatus.APPLIED)
+    def apply(self) -> None:
+        """Its rating was given to the customer."""
+
+
+@track()
+class CreditLimitRequest(ApprovalDocument):
+    """A credit limit change request (信用额度调整): the new limit and payment term, with the
+    reason. Goes through its policy (supervisor → manager → finance above 200,000); the new
+    limit applies to the customer only when approved."""
+
+    customer = models.ForeignKey(
+        Customer,
+        verbose_name=_("customer"),
+        on_delete=models.PROTECT,
+        related_name="credit_limit_requests",
+    )
+    investigation = models.ForeignKey(
+        CreditInvestigation,
+        verbose_name=_("credit investigation"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    current_limit = _money(_("current limit"), default=Decimal("0.00"))
+    requested_limit = _money(_("requested limit"))
+    payment_term_days = models.PositiveIntegerField(_("payment term (days)"))
+    reason = models.TextField(_("reason"))
+
+    # Finance approves limits company-wide, so it reads every request.
+    scope_money = True
+
+    class Meta:
+        verbose_name = _("credit limit request")
+        verbose_name_plural = _("credit limit requests")
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "-updated_at"], name="limitreq_owner_recent"),
+            models.Index(fields=["updated_at", "id"], name="limitreq_sync"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(requested_limit__gte=0), name="limitreq_limit_not_negative"
+            ),
+            models.UniqueConstraint(
+                fields=["customer"],
+                condition=Q(status__in=["draft", "pending"]),
+                name="limitreq_one_open_per_customer",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return _("Credit limit request: %(customer)s") % {"customer": self.customer}
+
+    def get_absolute_url(self) -> str:
+        return reverse("customers:credit_limit_detail", args=[self.pk])

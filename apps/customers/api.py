@@ -1,0 +1,474 @@
+"""`/api/v1/customers/` and `/api/v1/contacts/`: thin views over `selectors` and `services`.
+
+Scope as in `selectors`: an object outside the caller's sight is a 404. Customers are never
+deleted through the API ("Nothing is lost"); a lost customer moves to the status "lost".
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import serializers, status
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.accounts.models import User
+from apps.api.filters import UpdatedSinceFilter
+from apps.api.history import HistoryMixin
+from apps.api.serializers import UserRefSerializer
+from apps.api.views import ApiReadOnlyModelViewSet
+
+from .choices import ApplicationStatus, CompanySize, CustomerStatus, CustomerTier, DecisionRole
+from .development import (
+    development_application_create,
+    development_application_submit,
+    development_application_update,
+)
+from .models import Contact, Customer, DevelopmentApplication
+from .selectors import (
+    CustomerFilters,
+    contact_get,
+    contact_list,
+    customer_get,
+    customer_list,
+    development_application_get,
+    development_application_list,
+)
+from .services import contact_create, contact_update, customer_create, customer_update
+
+# --- customers ---------------------------------------------------------------------------
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    owner = UserRefSerializer(read_only=True, allow_null=True)
+    in_pool = serializers.BooleanField(read_only=True, help_text=_("In the public pool (公海)."))
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "name",
+            "credit_code",
+            "industry",
+            "size",
+            "region",
+            "address",
+            "phone",
+            "email",
+            "website",
+            "tier",
+            "status",
+            "owner",
+            "in_pool",
+            "credit_rating",
+            "credit_limit",
+            "payment_term_days",
+            "on_credit_hold",
+            "credit_hold_reason",
+            "last_follow_up_at",
+            "claimed_at",
+            "released_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class CustomerWriteSerializer(serializers.Serializer):
+    """Profile fields; the services normalize and check them (credit code checksum, unique)."""
+
+    name = serializers.CharField(max_length=200)
+    credit_code = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    industry = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    size = serializers.ChoiceField(choices=CompanySize.choices, required=False, allow_blank=True)
+    region = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    address = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    website = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    tier = serializers.ChoiceField(choices=CustomerTier.choices, required=False)
+    owner = serializers.IntegerField(
+        required=False, help_text=_("Owner's user id (on create; default: you).")
+    )
+
+
+class CustomerListParamsSerializer(serializers.Serializer):
+    search = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    status = serializers.ChoiceField(
+        choices=CustomerStatus.choices, required=False, allow_blank=True, default=""
+    )
+    tier = serializers.ChoiceField(
+        choices=CustomerTier.choices, required=False, allow_blank=True, default=""
+    )
+    region = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+    owner = serializers.IntegerField(required=False, default=None, allow_null=True)
+    in_pool = serializers.BooleanField(required=False, default=None, allow_null=True)
+
+
+_CUSTOMER_LIST_PARAMETERS = [
+    OpenApiParameter("search", str, description=_("Part of the company name, or a credit code.")),
+    OpenApiParameter("status", str, enum=CustomerStatus.values, description=_("Only this status.")),
+    OpenApiParameter("tier", str, enum=CustomerTier.values, description=_("Only this tier.")),
+    OpenApiParameter("region", str, description=_("Only this region.")),
+    OpenApiParameter("owner", int, description=_("Only customers of this owner (user id).")),
+    OpenApiParameter(
+        "in_pool", bool, description=_("true: only the public pool; false: only owned customers.")
+    ),
+]
+
+
+@extend_schema_view(
+    list=extend_schema(summary=_("Customers you may see"), parameters=_CUSTOMER_LIST_PARAMETERS),
+    retrieve=extend_schema(summary=_("One customer")),
+)
+class CustomerViewSet(HistoryMixin, ApiReadOnlyModelViewSet):
+    """Customers (客户) in your data scope, plus the public pool (公海)."""
+
+    serializer_class = CustomerSerializer
+    filter_backends = [UpdatedSinceFilter]
+    lookup_value_converter = "int"
+
+    def get_queryset(self) -> QuerySet[Customer]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return Customer.objects.none()
+        if self.action == "list":
+            params = CustomerListParamsSerializer(data=self.request.query_params.dict())
+            params.is_valid(raise_exception=True)
+            return customer_list(
+                user=self.request.user, filters=CustomerFilters(**params.validated_data)
+            )
+        return customer_list(user=self.request.user)
+
+    def get_object(self) -> Customer:
+        customer = customer_get(user=self.request.user, pk=self.kwargs[self.lookup_field])
+        self.check_object_permissions(self.request, customer)
+        return customer
+
+    def _detail(self, pk: int) -> Response:
+        customer = customer_get(user=self.request.user, pk=pk)
+        return Response(CustomerSerializer(customer, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary=_("Create a customer"),
+        request=CustomerWriteSerializer,
+        responses={status.HTTP_201_CREATED: CustomerSerializer},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        params = CustomerWriteSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = dict(params.validated_data)
+        owner_id = data.pop("owner", None)
+        owner = None
+        if owner_id is not None:
+            owner = User.objects.filter(pk=owner_id, is_active=True).first()
+            if owner is None:
+                raise serializers.ValidationError({"owner": [_("Choose an owner in your team.")]})
+        customer = customer_create(by=request.user, data=data, owner=owner)
+        response = self._detail(customer.pk)
+        response.status_code = status.HTTP_201_CREATED
+        return response
+
+    @extend_schema(
+        summary=_("Change a customer's profile"),
+        request=CustomerWriteSerializer,
+        responses=CustomerSerializer,
+    )
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        customer = self.get_object()
+        params = CustomerWriteSerializer(data=request.data, partial=kwargs.get("partial", False))
+        params.is_valid(raise_exception=True)
+        data = dict(params.validated_data)
+        data.pop("owner", None)  # the owner changes by claim, release or reassignment only
+        customer_update(customer=customer, by=request.user, data=data)
+        return self._detail(customer.pk)
+
+    @extend_schema(
+        summary=_("Change some fields of a customer's profile"),
+        request=CustomerWriteSerializer,
+        responses=CustomerSerializer,
+    )
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+
+# --- contacts ----------------------------------------------------------------------------
+
+
+class CustomerRefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Customer
+        fields = ["id", "name"]
+        read_only_fields = fields
+
+
+class ContactSerializer(serializers.ModelSerializer):
+    customer = CustomerRefSerializer(read_only=True)
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "customer",
+            "name",
+            "title",
+            "decision_role",
+            "phone",
+            "email",
+            "is_primary",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class ContactWriteSerializer(serializers.Serializer):
+    customer = serializers.IntegerField(help_text=_("The customer's id (on create)."))
+    name = serializers.CharField(max_length=100)
+    title = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    decision_role = serializers.ChoiceField(choices=DecisionRole.choices, required=False)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    is_primary = serializers.BooleanField(required=False)
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class ContactListParamsSerializer(serializers.Serializer):
+    customer = serializers.IntegerField(required=False, default=None, allow_null=True)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("Contacts of the customers you may see"),
+        parameters=[OpenApiParameter("customer", int, description=_("Only this customer's."))],
+    ),
+    retrieve=extend_schema(summary=_("One contact")),
+)
+class ContactViewSet(HistoryMixin, ApiReadOnlyModelViewSet):
+    """Contacts (联系人) of the customers in your data scope, with their decision role."""
+
+    serializer_class = ContactSerializer
+    filter_backends = [UpdatedSinceFilter]
+    lookup_value_converter = "int"
+
+    def get_queryset(self) -> QuerySet[Contact]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return Contact.objects.none()
+        qs = contact_list(user=self.request.user)
+        if self.action == "list":
+            params = ContactListParamsSerializer(data=self.request.query_params.dict())
+            params.is_valid(raise_exception=True)
+            if params.validated_data["customer"] is not None:
+                qs = qs.filter(customer_id=params.validated_data["customer"])
+        return qs
+
+    def get_object(self) -> Contact:
+        contact = contact_get(user=self.request.user, pk=self.kwargs[self.lookup_field])
+        self.check_object_permissions(self.request, contact)
+        return contact
+
+    def _detail(self, pk: int) -> Response:
+        contact = contact_get(user=self.request.user, pk=pk)
+        return Response(ContactSerializer(contact, context=self.get_serializer_context()).data)
+
+    @extend_schema(
+        summary=_("Add a contact to a customer"),
+        request=ContactWriteSerializer,
+        responses={status.HTTP_201_CREATED: ContactSerializer},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        params = ContactWriteSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = dict(params.validated_data)
+        customer = get_object_or_404(customer_list(user=request.user), pk=data.pop("customer"))
+        contact = contact_create(customer=customer, by=request.user, data=data)
+        response = self._detail(contact.pk)
+        response.status_code = status.HTTP_201_CREATED
+        return response
+
+    @extend_schema(
+        summary=_("Change a contact"), request=ContactWriteSerializer, responses=ContactSerializer
+    )
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        contact = self.get_object()
+        params = ContactWriteSerializer(data=request.data, partial=kwargs.get("partial", False))
+        params.is_valid(raise_exception=True)
+        data = dict(params.validated_data)
+        data.pop("customer", None)
+        contact_update(contact=contact, by=request.user, data=data)
+        return self._detail(contact.pk)
+
+    @extend_schema(
+        summary=_("Change some fields of a contact"),
+        request=ContactWriteSerializer,
+        responses=ContactSerializer,
+    )
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+
+# --- development applications ------------------------------------------------------------
+
+
+class DevelopmentApplicationSerializer(serializers.ModelSerializer):
+    customer = CustomerRefSerializer(read_only=True)
+    owner = UserRefSerializer(read_only=True)
+    available_transitions = serializers.SerializerMethodField(
+        help_text=_("What you may do now: submit while it is your draft.")
+    )
+
+    class Meta:
+        model = DevelopmentApplication
+        fields = [
+            "id",
+            "customer",
+            "owner",
+            "status",
+            "registered_capital",
+            "years_in_business",
+            "main_business",
+            "payment_record",
+            "legal_disputes",
+            "financial_standing",
+            "references",
+            "development_plan",
+            "return_comment",
+            "approved_at",
+            "available_transitions",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_available_transitions(self, application: DevelopmentApplication) -> list[str]:
+        request = self.context.get("request")
+        if (
+            request is not None
+            and application.owner_id == request.user.pk
+            and application.status == ApplicationStatus.DRAFT
+        ):
+            return ["submit"]
+        return []
+
+
+class DevelopmentApplicationWriteSerializer(serializers.Serializer):
+    customer = serializers.IntegerField(help_text=_("The customer's id (on create)."))
+    registered_capital = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=Decimal("0"), required=False, allow_null=True
+    )
+    years_in_business = serializers.IntegerField(
+        min_value=0, max_value=1000, required=False, allow_null=True
+    )
+    main_business = serializers.CharField(required=False, allow_blank=True)
+    payment_record = serializers.CharField(required=False, allow_blank=True)
+    legal_disputes = serializers.CharField(required=False, allow_blank=True)
+    financial_standing = serializers.CharField(required=False, allow_blank=True)
+    references = serializers.CharField(required=False, allow_blank=True)
+    development_plan = serializers.CharField(required=False, allow_blank=True)
+
+
+class CommentSerializer(serializers.Serializer):
+    comment = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("Development applications you may see"),
+        parameters=[OpenApiParameter("customer", int, description=_("Only this customer's."))],
+    ),
+    retrieve=extend_schema(summary=_("One development application")),
+)
+class DevelopmentApplicationViewSet(HistoryMixin, ApiReadOnlyModelViewSet):
+    """New-customer development applications (新客户开发申请): credit survey and plan, approved
+    by the supervisor then the manager."""
+
+    serializer_class = DevelopmentApplicationSerializer
+    filter_backends = [UpdatedSinceFilter]
+    lookup_value_converter = "int"
+
+    def get_queryset(self) -> QuerySet[DevelopmentApplication]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return DevelopmentApplication.objects.none()
+        qs = development_application_list(user=self.request.user)
+        if self.action == "list":
+            params = ContactListParamsSerializer(data=self.request.query_params.dict())
+            params.is_valid(raise_exception=True)
+            if params.validated_data["customer"] is not None:
+                qs = qs.filter(customer_id=params.validated_data["customer"])
+        return qs
+
+    def get_object(self) -> DevelopmentApplication:
+        application = development_application_get(
+            user=self.request.user, pk=self.kwargs[self.lookup_field]
+        )
+        self.check_object_permissions(self.request, application)
+        return application
+
+    def _detail(self, pk: int, code: int = status.HTTP_200_OK) -> Response:
+        application = development_application_get(user=self.request.user, pk=pk)
+        data = DevelopmentApplicationSerializer(
+            application, context=self.get_serializer_context()
+        ).data
+        return Response(data, status=code)
+
+    @extend_schema(
+        summary=_("Start a development application (a draft) for a prospect"),
+        request=DevelopmentApplicationWriteSerializer,
+        responses={status.HTTP_201_CREATED: DevelopmentApplicationSerializer},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        params = DevelopmentApplicationWriteSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = dict(params.validated_data)
+        customer = get_object_or_404(customer_list(user=request.user), pk=data.pop("customer"))
+        application = development_application_create(customer=customer, by=request.user, data=data)
+        return self._detail(application.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary=_("Revise a draft application (409 while under approval)"),
+        request=DevelopmentApplicationWriteSerializer,
+        responses=DevelopmentApplicationSerializer,
+    )
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        application = self.get_object()
+        params = DevelopmentApplicationWriteSerializer(
+            data=request.data, partial=kwargs.get("partial", False)
+        )
+        params.is_valid(raise_exception=True)
+        data = dict(params.validated_data)
+        data.pop("customer", None)
+        development_application_update(application=application, by=request.user, data=data)
+        return self._detail(application.pk)
+
+    @extend_schema(
+        summary=_("Revise some fields of a draft application"),
+        request=DevelopmentApplicationWriteSerializer,
+        responses=DevelopmentApplicationSerializer,
+    )
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+    @extend_schema(
+        summary=_("Submit (or resubmit) the application for approval"),
+        description=_(
+            "403 if you are not the applicant; 409 if it is not a draft; 400 naming the survey "
+            "fields still empty."
+        ),
+        request=CommentSerializer,
+        responses=DevelopmentApplicationSerializer,
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def submit(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        application = self.get_object()
+        params = CommentSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        development_application_submit(
+            application=application, by=request.user, comment=params.validated_data["comment"]
+        )
+        return self._detail(application.pk)
