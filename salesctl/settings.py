@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "apps.notifications",
     "apps.approvals",
     "apps.customers",
+    "apps.leads",
 ]
 
 MIDDLEWARE = [
@@ -135,6 +136,10 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Lets /healthz and the admin home tell whether any worker is taking jobs. Expires before
     # the next run so that a down worker does not find a backlog of stale heartbeats.
+    "leads-flag-sla-breaches": {
+        "task": "apps.leads.tasks.flag_sla_breaches",
+        "schedule": 300.0,
+    },
     "record-worker-heartbeat": {
         "task": "apps.core.tasks.record_worker_heartbeat",
         "schedule": 60.0,
@@ -252,6 +257,20 @@ SPECTACULAR_SETTINGS = {
         "NotificationKindEnum": "apps.notifications.choices.NotificationKind",
     },
 }
+
+# --- Leads --------------------------------------------------------------------------------
+# First-response time (hours) per lead grade (DESIGN.md "leads": response SLA per grade).
+LEAD_SLA_HOURS = env.json("LEAD_SLA_HOURS", default={"A": 1, "B": 4, "C": 24, "D": 72})
+# Lowest score of each grade; below the last one is grade D.
+LEAD_GRADE_THRESHOLDS = env.json("LEAD_GRADE_THRESHOLDS", default={"A": 80, "B": 60, "C": 40})
+# Rows per batch of the rescoring job (one bulk UPDATE per batch).
+LEAD_RESCORE_BATCH_SIZE = env.int("LEAD_RESCORE_BATCH_SIZE", default=2000)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "LeadStatusEnum": "apps.leads.choices.LeadStatus",
+        "CompanySizeEnum": "apps.customers.choices.CompanySize",
+    }
+)
 
 # --- History ----------------------------------------------------------------------------
 PGHISTORY_DEFAULT_TRACKERS = None  # every tracked model states its trackers (apps.core.history)

@@ -30,6 +30,15 @@ class CoreConfig(AppConfig):
                 badge_url="approvals:waiting_badge",
             ),
             NavItem(
+                "leads",
+                _("Leads"),
+                "leads:list",
+                icon="funnel",
+                order=10,
+                roles=approval_roles,
+                section="sales",
+            ),
+            NavItem(
                 "org",
                 _("Organisation"),
                 "accounts:org",
