@@ -44,14 +44,21 @@ def test_seed_demo_twice_changes_nothing(db):
     from apps.accounts.models import OrgUnit as Unit
 
     events = Unit.pgh_event_model.objects.count() + User.pgh_event_model.objects.count()
+    from apps.customers.models import Customer
+    from apps.leads.models import Lead, LeadTouch
+
+    demo = (Customer.objects.count(), Lead.objects.count(), LeadTouch.objects.count())
+    assert demo[0] > 40 and demo[1] > 40  # the apps' demo data came with it
     # when it runs again
     _seed()
-    # then no row and no history entry is added
+    # then no row and no history entry is added, and no lead is captured twice
     assert (User.objects.count(), OrgUnit.objects.count()) == counts
+    assert (Customer.objects.count(), Lead.objects.count(), LeadTouch.objects.count()) == demo
     assert Unit.pgh_event_model.objects.count() + User.pgh_event_model.objects.count() == events
 
 
 def test_seed_demo_password_option(db):
+    _seed()
     _seed("--password", "another-secret-9")
     assert authenticate(username="manager2", password="another-secret-9") is not None
     assert authenticate(username="manager2", password="demo12345") is None

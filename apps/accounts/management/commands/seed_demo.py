@@ -1,14 +1,18 @@
-"""`manage.py seed_demo`: the demo company, its org tree and one login per role.
+"""`manage.py seed_demo`: the demo company, its org tree and one login per role, then each
+app's demo data (`apps/<app>/demo.py`, function `load(stdout)`).
 
 Idempotent: units are found by code and users by username, so a second run changes nothing
-but the passwords (set again to --password). Later apps extend this command with their demo
-data through `apps.core.demo.register` style hooks of their own.
+(with --password, every demo login gets that password again); the apps' loaders skip what
+exists.
 """
 
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass
 
+from django.apps import apps
+from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
@@ -66,14 +70,36 @@ class Command(BaseCommand):
     help = "Load the demo company, org tree and users (idempotent)."
 
     def add_arguments(self, parser) -> None:
-        parser.add_argument("--password", default=DEFAULT_PASSWORD)
+        parser.add_argument(
+            "--password",
+            default=None,
+            help=f"password of every demo login (default {DEFAULT_PASSWORD}); when given, "
+            "existing demo users get it too",
+        )
 
     @transaction.atomic
-    def handle(self, *args, password: str, **options) -> None:
+    def handle(self, *args, password: str | None, **options) -> None:
+        reset = password is not None
+        password = password or DEFAULT_PASSWORD
         with history_context(job="seed_demo"):
             units = self._units()
-            self._users(units, password)
+            self._users(units, password, reset=reset)
+            self._apps_demo_data()
         self._print_logins(password)
+
+    def _apps_demo_data(self) -> None:
+        """Each installed app may ship a `demo` module with `load(stdout)`; they run in the
+        order of INSTALLED_APPS (customers before leads, as conversion needs customers)."""
+        for config in apps.get_app_configs():
+            if not config.name.startswith("apps."):
+                continue
+            try:
+                module = importlib.import_module(f"{config.name}.demo")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{config.name}.demo":
+                    raise
+                continue
+            module.load(stdout=self.stdout)
 
     def _units(self) -> dict[str, OrgUnit]:
         units: dict[str, OrgUnit] = {}
@@ -87,7 +113,9 @@ class Command(BaseCommand):
             units[spec.code] = unit
         return units
 
-    def _users(self, units: dict[str, OrgUnit], password: str) -> None:
+    def _users(self, units: dict[str, OrgUnit], password: str, *, reset: bool) -> None:
+        # One hash for all new logins: hashing is deliberately slow (~0.3 s each).
+        hashed = make_password(password)
         for i, (username, role, unit_code, heads) in enumerate(demo_users()):
             surname, given = _name(i)
             user = User.objects.filter(username=username).first() or User(username=username)
@@ -104,8 +132,8 @@ class Command(BaseCommand):
             changed = user.pk is None or any(getattr(user, k) != v for k, v in wanted.items())
             for key, value in wanted.items():
                 setattr(user, key, value)
-            if user.pk is None or not user.check_password(password):
-                user.set_password(password)
+            if user.pk is None or reset:
+                user.password = hashed
                 changed = True
             if changed:
                 user.save()
