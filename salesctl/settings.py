@@ -9,6 +9,7 @@ store.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -140,6 +141,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.leads.tasks.flag_sla_breaches",
         "schedule": 300.0,
     },
+    "customers-release-pool-due": {
+        "task": "apps.customers.tasks.release_pool_due",
+        "schedule": crontab(hour=2, minute=30),
+    },
     "record-worker-heartbeat": {
         "task": "apps.core.tasks.record_worker_heartbeat",
         "schedule": 60.0,
@@ -265,6 +270,13 @@ LEAD_SLA_HOURS = env.json("LEAD_SLA_HOURS", default={"A": 1, "B": 4, "C": 24, "D
 LEAD_GRADE_THRESHOLDS = env.json("LEAD_GRADE_THRESHOLDS", default={"A": 80, "B": 60, "C": 40})
 # Rows per batch of the rescoring job (one bulk UPDATE per batch).
 LEAD_RESCORE_BATCH_SIZE = env.int("LEAD_RESCORE_BATCH_SIZE", default=2000)
+# Public web form: submissions per client IP ("count/period", period s/m/h/d, e.g. "5/10m"),
+# and the request.META key of the client address (behind a proxy e.g. "HTTP_X_REAL_IP").
+LEAD_WEBFORM_RATE = env.str("LEAD_WEBFORM_RATE", default="5/10m")
+LEAD_WEBFORM_IP_HEADER = env.str("LEAD_WEBFORM_IP_HEADER", default="REMOTE_ADDR")
+# Import wizard: rows and bytes of one file (issue 4: 10,000 rows in one file).
+LEAD_IMPORT_MAX_ROWS = env.int("LEAD_IMPORT_MAX_ROWS", default=10_000)
+LEAD_IMPORT_MAX_BYTES = env.int("LEAD_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     {
         "LeadStatusEnum": "apps.leads.choices.LeadStatus",
@@ -283,3 +295,35 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# --- Customers ----------------------------------------------------------------------------
+# Weight of each credit investigation factor (each scored 0–100); the weighted total is
+# normalised by the sum of the weights. The rating thresholds, default limits and terms are
+# the admin table CreditRatingRule (one source of truth, editable without a deploy).
+CUSTOMER_CREDIT_WEIGHTS = env.json(
+    "CUSTOMER_CREDIT_WEIGHTS",
+    default={
+        "registered_capital": 15,
+        "years_in_business": 10,
+        "payment_record": 30,
+        "legal_disputes": 15,
+        "financial_standing": 25,
+        "references": 5,
+    },
+)
+# Public pool (公海): days without a follow-up after which a customer of each tier is released.
+CUSTOMER_POOL_DAYS = env.json("CUSTOMER_POOL_DAYS", default={"A": 90, "B": 60, "C": 30, "D": 30})
+# The owner is warned this many days before the release.
+CUSTOMER_POOL_WARNING_DAYS = env.int("CUSTOMER_POOL_WARNING_DAYS", default=7)
+# Most customers a rep may hold that were claimed from the pool.
+CUSTOMER_POOL_CLAIM_CAP = env.int("CUSTOMER_POOL_CLAIM_CAP", default=50)
+# Days during which a rep cannot re-claim a customer released from them.
+CUSTOMER_POOL_COOLOFF_DAYS = env.int("CUSTOMER_POOL_COOLOFF_DAYS", default=30)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "CustomerStatusEnum": "apps.customers.choices.CustomerStatus",
+        "ApplicationStatusEnum": "apps.customers.choices.ApplicationStatus",
+        "InvestigationStatusEnum": "apps.customers.choices.InvestigationStatus",
+        "CreditRatingEnum": "apps.customers.choices.CreditRating",
+    }
+)

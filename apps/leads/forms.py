@@ -4,6 +4,7 @@ capture (API, manual entry, later the web form and the import) and for updates."
 from __future__ import annotations
 
 from django import forms
+from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
 from apps.customers.normalization import normalize_credit_code, validate_phone
@@ -48,3 +49,76 @@ class LeadDataForm(forms.ModelForm):
 
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=300)
+
+
+class LeadWebForm(forms.Form):
+    """The public web form (官网留资表单): what a visitor types. `website` is a honeypot: hidden
+    by CSS, so only a bot fills it in. The data is validated again by `LeadDataForm` inside
+    `lead_capture`; its errors are put back on these fields."""
+
+    company_name = forms.CharField(label=_("Company"), max_length=200)
+    contact_name = forms.CharField(label=_("Your name"), max_length=100, required=False)
+    phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
+    email = forms.EmailField(label=_("E-mail"), required=False)
+    region = forms.CharField(
+        label=_("Region"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"list": "webform-regions", "autocomplete": "off"}),
+    )
+    message = forms.CharField(
+        label=_("Message"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    website = forms.CharField(label=_("Leave this field empty"), required=False)
+
+    HONEYPOT = "website"
+    # The web form's field → the lead's field.
+    LEAD_FIELDS = {"company_name": "company_name", "contact_name": "contact_name",
+                   "phone": "phone", "email": "email", "region": "region",
+                   "message": "notes"}  # fmt: skip
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if not (cleaned.get("phone") or cleaned.get("email")) and not self.errors:
+            raise forms.ValidationError(
+                _("Leave a phone number or an e-mail address so that we can reach you."),
+                code="no_contact_channel",
+            )
+        return cleaned
+
+    def lead_data(self) -> dict[str, str]:
+        return {lead: self.cleaned_data.get(web) or "" for web, lead in self.LEAD_FIELDS.items()}
+
+
+class LeadImportUploadForm(forms.Form):
+    """Step 1 of the import wizard (线索导入): a CSV or Excel file and the channel it came from."""
+
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_("CSV or Excel (.xlsx), the first row holds the column names."),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )
+    channel = forms.CharField(
+        label=_("Channel"),
+        max_length=100,
+        required=False,
+        help_text=_("E.g. the exhibition or campaign the list comes from."),
+    )
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        name = (upload.name or "").lower()
+        if not name.endswith((".csv", ".xlsx")):
+            raise forms.ValidationError(
+                _("Upload a CSV or an Excel (.xlsx) file."), code="file_type"
+            )
+        if upload.size > settings.LEAD_IMPORT_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The file is too large (at most %(mb)d MB).")
+                % {"mb": settings.LEAD_IMPORT_MAX_BYTES // (1024 * 1024)},
+                code="file_size",
+            )
+        return upload

@@ -9,6 +9,11 @@ app_name = "leads"
 urlpatterns = [
     path("", views.lead_list, name="list"),
     path("new/", views.lead_new, name="new"),
+    path("form/", views.lead_webform, name="webform"),
+    path("form/thanks/", views.lead_webform_thanks, name="webform_thanks"),
+    path("import/", views.lead_import, name="import"),
+    path("import/template.xlsx", views.lead_import_template, name="import_template"),
+    path("import/<str:token>/", views.lead_import_preview, name="import_preview"),
     path("<int:pk>/", views.lead_detail, name="detail"),
     path("<int:pk>/<str:transition>/", views.lead_transition, name="transition"),
 ]

@@ -3,20 +3,23 @@ its transition buttons (htmx), and manual entry. Thin: selectors read, services 
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.core.errors import Conflict
 
-from . import selectors, services
+from . import importing, selectors, services, webform
 from .choices import LeadGrade, LeadSource, LeadStatus
-from .forms import LeadDataForm, ReasonForm
+from .forms import LeadDataForm, LeadImportUploadForm, LeadWebForm, ReasonForm
 from .models import Lead
 from .permissions import available_transitions
 from .selectors import lead_get, lead_touches
@@ -143,3 +146,116 @@ def lead_new(request: HttpRequest) -> HttpResponse:
                 return redirect(target.get_absolute_url())
             return redirect("leads:list")
     return render(request, "leads/new.html", {"form": form})
+
+
+# --- public web form (no login) -----------------------------------------------------------
+
+
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def lead_webform(request: HttpRequest) -> HttpResponse:
+    """The public web form (官网留资): no account. A bot filling the honeypot, a duplicate and a
+    new lead all get the same thanks page; over the per-IP rate a 429 page, nothing captured."""
+    form = LeadWebForm(request.POST or None)
+    if request.method == "POST":
+        if webform.rate_limit_exceeded(webform.client_ip(request)):
+            return render(request, "leads/webform_limited.html", status=429)
+        if request.POST.get(LeadWebForm.HONEYPOT):
+            return redirect("leads:webform_thanks")
+        if form.is_valid():
+            try:
+                webform.webform_capture(data=form.lead_data(), channel=webform.channel_of(request))
+            except ValidationError as exc:
+                to_web = {lead: web for web, lead in LeadWebForm.LEAD_FIELDS.items()}
+                for field, errors in exc.message_dict.items():
+                    for error in errors:
+                        form.add_error(to_web.get(field), error)
+            else:
+                return redirect("leads:webform_thanks")
+    context = {"form": form, "regions": webform.territory_regions()}
+    return render(request, "leads/webform.html", context, status=400 if form.errors else 200)
+
+
+def lead_webform_thanks(request: HttpRequest) -> HttpResponse:
+    return render(request, "leads/webform_thanks.html")
+
+
+# --- import wizard ------------------------------------------------------------------------
+
+MAX_ERRORS_SHOWN = 500
+
+
+def _importer(request: HttpRequest) -> None:
+    if not importing.can_import(request.user):
+        raise PermissionDenied(_("Only supervisors, managers and administrators import leads."))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lead_import(request: HttpRequest) -> HttpResponse:
+    """Step 1 of the import (线索导入): upload a CSV or .xlsx file; it is kept on disk for the
+    preview and the confirmation."""
+    _importer(request)
+    form = LeadImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        stored = importing.import_store(
+            upload=form.cleaned_data["file"], by=request.user, channel=form.cleaned_data["channel"]
+        )
+        return redirect("leads:import_preview", token=stored.token)
+    context = {"form": form, "max_rows": settings.LEAD_IMPORT_MAX_ROWS}
+    return render(request, "leads/import.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+def lead_import_template(request: HttpRequest) -> HttpResponse:
+    _importer(request)
+    response = HttpResponse(
+        importing.template_workbook(),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    )
+    response["Content-Disposition"] = 'attachment; filename="leads-import-template.xlsx"'
+    return response
+
+
+def _field_label(name: str) -> str:
+    field = LeadDataForm.base_fields.get(name)
+    return str(field.label) if field is not None else ""
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lead_import_preview(request: HttpRequest, token: str) -> HttpResponse:
+    """Step 2: counts of new, duplicate and invalid rows and every row error (row number as in
+    the spreadsheet, field); POST imports the file, all or nothing."""
+    _importer(request)
+    stored = importing.import_get(token=token, by=request.user)
+    if request.method == "POST":
+        try:
+            result = importing.lead_import(stored=stored, by=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(
+                request,
+                _("Imported %(created)d new leads (%(assigned)d assigned); "
+                  "%(duplicates)d duplicates were added to known records.")
+                % {"created": result.created, "assigned": result.assigned,
+                   "duplicates": result.duplicates},
+            )  # fmt: skip
+            return redirect(f"{reverse('leads:list')}?source={LeadSource.IMPORT}")
+    plan = importing.import_preview(stored=stored)
+    columns = plan.file.columns
+    errors = [
+        {"row": e.row, "field": e.field, "label": _field_label(e.field),
+         "column": columns.get(e.field, ""), "message": e.message}
+        for e in plan.errors[:MAX_ERRORS_SHOWN]
+    ]  # fmt: skip
+    context = {
+        "stored": stored,
+        "plan": plan,
+        "errors": errors,
+        "more_errors": max(0, len(plan.errors) - MAX_ERRORS_SHOWN),
+        "columns": [(_field_label(f), header) for f, header in columns.items()],
+    }
+    status = 200 if plan.can_import or request.method == "GET" else 400
+    return render(request, "leads/import_preview.html", context, status=status)
