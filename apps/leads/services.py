@@ -135,8 +135,11 @@ def find_duplicate(
 
 def _lock_identity(keys: Iterable[str]) -> None:
     """Serialise captures of the same prospect (two channels at once must not both create):
-    a transaction-scoped advisory lock per identity key, taken in a fixed order."""
+    a transaction-scoped advisory lock per identity key, taken in a fixed order. The import's
+    lock is taken in shared mode first: a capture waits while a file is being written (the
+    import holds it exclusively), and captures never wait for each other on it."""
     with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock_shared(hashtext(%s))", ["lead-import"])
         for key in sorted(set(keys)):
             cursor.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", [f"lead-identity:{key}"])
 

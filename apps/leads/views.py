@@ -72,6 +72,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         "statuses": LeadStatus.choices,
         "grades": LeadGrade.choices,
         "sources": LeadSource.choices,
+        "can_import": importing.can_import(request.user),
     }
     partial = request.htmx and not request.htmx.history_restore_request
     response = render(request, "leads/_results.html" if partial else "leads/list.html", context)

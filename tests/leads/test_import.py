@@ -204,3 +204,10 @@ def test_a_thousand_rows_import_at_once_and_fairly(client, sup, territories, org
     assert Lead.objects.filter(owner=org.rep1a).count() == 500
     assert Lead.objects.filter(owner=org.rep1b).count() == 500
     assert elapsed < 20
+
+
+def test_lead_list_offers_the_import_to_supervisors_only(client, org):
+    client.force_login(org.sup1)
+    assert b"/leads/import/" in client.get("/leads/").content
+    client.force_login(org.rep1a)
+    assert b"/leads/import/" not in client.get("/leads/").content
