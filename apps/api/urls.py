@@ -11,7 +11,13 @@ from rest_framework.routers import DefaultRouter
 
 from apps.accounts.api import OrgUnitViewSet, UserViewSet
 from apps.approvals.api import ApprovalViewSet, DelegationViewSet
-from apps.customers.api import ContactViewSet, CustomerViewSet, DevelopmentApplicationViewSet
+from apps.customers.api import (
+    ContactViewSet,
+    CreditInvestigationViewSet,
+    CreditLimitRequestViewSet,
+    CustomerViewSet,
+    DevelopmentApplicationViewSet,
+)
 from apps.leads.api import LeadViewSet
 from apps.notifications.api import NotificationViewSet
 
@@ -38,6 +44,10 @@ router.register("contacts", ContactViewSet, basename="contact")
 router.register(
     "development-applications", DevelopmentApplicationViewSet, basename="development-application"
 )
+router.register(
+    "credit-investigations", CreditInvestigationViewSet, basename="credit-investigation"
+)
+router.register("credit-limit-requests", CreditLimitRequestViewSet, basename="credit-limit-request")
 
 
 def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:

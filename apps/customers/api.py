@@ -24,17 +24,28 @@ from apps.api.history import HistoryMixin
 from apps.api.serializers import UserRefSerializer
 from apps.api.views import ApiReadOnlyModelViewSet
 
+from . import credit, pool
 from .choices import ApplicationStatus, CompanySize, CustomerStatus, CustomerTier, DecisionRole
 from .development import (
     development_application_create,
     development_application_submit,
     development_application_update,
 )
-from .models import Contact, Customer, DevelopmentApplication
+from .models import (
+    Contact,
+    CreditInvestigation,
+    CreditLimitRequest,
+    Customer,
+    DevelopmentApplication,
+)
 from .selectors import (
     CustomerFilters,
     contact_get,
     contact_list,
+    credit_investigation_get,
+    credit_investigation_list,
+    credit_limit_request_get,
+    credit_limit_request_list,
     customer_get,
     customer_list,
     development_application_get,
@@ -47,6 +58,9 @@ from .services import contact_create, contact_update, customer_create, customer_
 
 class CustomerSerializer(serializers.ModelSerializer):
     owner = UserRefSerializer(read_only=True, allow_null=True)
+    previous_owner = UserRefSerializer(
+        read_only=True, allow_null=True, help_text=_("Who lost it at the last release.")
+    )
     in_pool = serializers.BooleanField(read_only=True, help_text=_("In the public pool (公海)."))
 
     class Meta:
@@ -74,6 +88,7 @@ class CustomerSerializer(serializers.ModelSerializer):
             "last_follow_up_at",
             "claimed_at",
             "released_at",
+            "previous_owner",
             "created_at",
             "updated_at",
         ]
@@ -96,6 +111,13 @@ class CustomerWriteSerializer(serializers.Serializer):
     owner = serializers.IntegerField(
         required=False, help_text=_("Owner's user id (on create; default: you).")
     )
+
+
+class CreditReasonSerializer(serializers.Serializer):
+    """The reason of a credit hold or release, or of a release to the pool (the service
+    refuses an empty one: 400)."""
+
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
 
 
 class CustomerListParamsSerializer(serializers.Serializer):
@@ -195,6 +217,81 @@ class CustomerViewSet(HistoryMixin, ApiReadOnlyModelViewSet):
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.update(request, *args, partial=True, **kwargs)
+
+    @extend_schema(
+        summary=_("Put the customer on credit hold (finance)"),
+        description=_("403 unless you are finance; 400 without a reason; 409 if already held."),
+        request=CreditReasonSerializer,
+        responses=CustomerSerializer,
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="credit-hold",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def credit_hold(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        customer = self.get_object()
+        params = CreditReasonSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        credit.credit_hold(
+            customer=customer, by=request.user, reason=params.validated_data["reason"]
+        )
+        return self._detail(customer.pk)
+
+    @extend_schema(
+        summary=_("Release the customer's credit hold (finance)"),
+        description=_("403 unless you are finance; 400 without a reason; 409 if not held."),
+        request=CreditReasonSerializer,
+        responses=CustomerSerializer,
+    )
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="credit-release",
+        filter_backends=[],
+        pagination_class=None,
+    )
+    def credit_release(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        customer = self.get_object()
+        params = CreditReasonSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        credit.credit_release(
+            customer=customer, by=request.user, reason=params.validated_data["reason"]
+        )
+        return self._detail(customer.pk)
+
+    @extend_schema(
+        summary=_("Claim a customer from the public pool"),
+        description=_(
+            "409 if it is no longer in the pool, if you hold the most claimed customers "
+            "allowed, or if it was released from you within the cool-off days."
+        ),
+        request=None,
+        responses=CustomerSerializer,
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def claim(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        customer = self.get_object()
+        pool.customer_claim(customer=customer, by=request.user)
+        return self._detail(customer.pk)
+
+    @extend_schema(
+        summary=_("Release a customer to the public pool"),
+        description=_("The owner or a head above the owner; 400 without a reason."),
+        request=CreditReasonSerializer,
+        responses=CustomerSerializer,
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def release(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        customer = self.get_object()
+        params = CreditReasonSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        pool.customer_release(
+            customer=customer, by=request.user, reason=params.validated_data["reason"]
+        )
+        return self._detail(customer.pk)
 
 
 # --- contacts ----------------------------------------------------------------------------
@@ -472,3 +569,280 @@ class DevelopmentApplicationViewSet(HistoryMixin, ApiReadOnlyModelViewSet):
             application=application, by=request.user, comment=params.validated_data["comment"]
         )
         return self._detail(application.pk)
+
+
+# --- credit investigations and credit limit requests ----------------------------------------
+
+
+class CreditInvestigationSerializer(serializers.ModelSerializer):
+    customer = CustomerRefSerializer(read_only=True)
+    owner = UserRefSerializer(read_only=True)
+
+    class Meta:
+        model = CreditInvestigation
+        fields = [
+            "id",
+            "customer",
+            "owner",
+            "status",
+            *credit.FACTORS,
+            "notes",
+            "total_score",
+            "rating",
+            "applied_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class CreditInvestigationWriteSerializer(serializers.Serializer):
+    customer = serializers.IntegerField(help_text=_("The customer's id (on create)."))
+    registered_capital = serializers.IntegerField(min_value=0, max_value=100, required=False)
+    years_in_business = serializers.IntegerField(min_value=0, max_value=100, required=False)
+    payment_record = serializers.IntegerField(min_value=0, max_value=100, required=False)
+    legal_disputes = serializers.IntegerField(min_value=0, max_value=100, required=False)
+    financial_standing = serializers.IntegerField(min_value=0, max_value=100, required=False)
+    references = serializers.IntegerField(min_value=0, max_value=100, required=False)
+    notes = serializers.CharField(required=False, allow_blank=True)
+
+
+class CustomerParamSerializer(serializers.Serializer):
+    customer = serializers.IntegerField(required=False, default=None, allow_null=True)
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("Credit investigations you may see"),
+        parameters=[OpenApiParameter("customer", int, description=_("Only this customer's."))],
+    ),
+    retrieve=extend_schema(summary=_("One credit investigation")),
+)
+class CreditInvestigationViewSet(HistoryMixin, ApiReadOnlyModelViewSet):
+    """Credit investigations (信用调查): factor scores 0–100, weighted total and rating."""
+
+    serializer_class = CreditInvestigationSerializer
+    filter_backends = [UpdatedSinceFilter]
+    lookup_value_converter = "int"
+
+    def get_queryset(self) -> QuerySet[CreditInvestigation]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return CreditInvestigation.objects.none()
+        qs = credit_investigation_list(user=self.request.user)
+        if self.action == "list":
+            params = CustomerParamSerializer(data=self.request.query_params.dict())
+            params.is_valid(raise_exception=True)
+            if params.validated_data["customer"] is not None:
+                qs = qs.filter(customer_id=params.validated_data["customer"])
+        return qs
+
+    def get_object(self) -> CreditInvestigation:
+        investigation = credit_investigation_get(
+            user=self.request.user, pk=self.kwargs[self.lookup_field]
+        )
+        self.check_object_permissions(self.request, investigation)
+        return investigation
+
+    def _detail(self, pk: int, code: int = status.HTTP_200_OK) -> Response:
+        investigation = credit_investigation_get(user=self.request.user, pk=pk)
+        data = CreditInvestigationSerializer(
+            investigation, context=self.get_serializer_context()
+        ).data
+        return Response(data, status=code)
+
+    @extend_schema(
+        summary=_("Start a credit investigation (a draft) of a customer"),
+        request=CreditInvestigationWriteSerializer,
+        responses={status.HTTP_201_CREATED: CreditInvestigationSerializer},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        params = CreditInvestigationWriteSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = dict(params.validated_data)
+        customer = get_object_or_404(customer_list(user=request.user), pk=data.pop("customer"))
+        investigation = credit.credit_investigation_create(
+            customer=customer, by=request.user, data=data
+        )
+        return self._detail(investigation.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary=_("Change the scores of a draft investigation"),
+        request=CreditInvestigationWriteSerializer,
+        responses=CreditInvestigationSerializer,
+    )
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        investigation = self.get_object()
+        params = CreditInvestigationWriteSerializer(
+            data=request.data, partial=kwargs.get("partial", False)
+        )
+        params.is_valid(raise_exception=True)
+        data = dict(params.validated_data)
+        data.pop("customer", None)
+        credit.credit_investigation_update(investigation=investigation, by=request.user, data=data)
+        return self._detail(investigation.pk)
+
+    @extend_schema(
+        summary=_("Change some scores of a draft investigation"),
+        request=CreditInvestigationWriteSerializer,
+        responses=CreditInvestigationSerializer,
+    )
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+    @extend_schema(
+        summary=_("Complete the investigation: rate the customer"),
+        description=_(
+            "Sets the customer's credit rating; a customer without a limit also gets a draft "
+            "credit limit request with the rating's default limit. 409 if already complete."
+        ),
+        request=None,
+        responses=CreditInvestigationSerializer,
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def complete(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        investigation = self.get_object()
+        credit.credit_investigation_complete(investigation=investigation, by=request.user)
+        return self._detail(investigation.pk)
+
+
+class CreditLimitRequestSerializer(serializers.ModelSerializer):
+    customer = CustomerRefSerializer(read_only=True)
+    owner = UserRefSerializer(read_only=True)
+    available_transitions = serializers.SerializerMethodField(
+        help_text=_("What you may do now: submit while it is your draft.")
+    )
+
+    class Meta:
+        model = CreditLimitRequest
+        fields = [
+            "id",
+            "customer",
+            "owner",
+            "status",
+            "investigation",
+            "current_limit",
+            "requested_limit",
+            "payment_term_days",
+            "reason",
+            "return_comment",
+            "approved_at",
+            "available_transitions",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_available_transitions(self, limit_request: CreditLimitRequest) -> list[str]:
+        request = self.context.get("request")
+        if (
+            request is not None
+            and limit_request.owner_id == request.user.pk
+            and limit_request.status == ApplicationStatus.DRAFT
+        ):
+            return ["submit"]
+        return []
+
+
+class CreditLimitRequestWriteSerializer(serializers.Serializer):
+    customer = serializers.IntegerField(help_text=_("The customer's id (on create)."))
+    requested_limit = serializers.DecimalField(
+        max_digits=14, decimal_places=2, min_value=Decimal("0")
+    )
+    payment_term_days = serializers.IntegerField(min_value=0, max_value=3650)
+    reason = serializers.CharField()
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary=_("Credit limit requests you may see"),
+        parameters=[OpenApiParameter("customer", int, description=_("Only this customer's."))],
+    ),
+    retrieve=extend_schema(summary=_("One credit limit request")),
+)
+class CreditLimitRequestViewSet(HistoryMixin, ApiReadOnlyModelViewSet):
+    """Credit limit requests (信用额度调整): approved by the supervisor, the manager, and
+    finance above 200,000; the new limit applies to the customer only when approved."""
+
+    serializer_class = CreditLimitRequestSerializer
+    filter_backends = [UpdatedSinceFilter]
+    lookup_value_converter = "int"
+
+    def get_queryset(self) -> QuerySet[CreditLimitRequest]:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return CreditLimitRequest.objects.none()
+        qs = credit_limit_request_list(user=self.request.user)
+        if self.action == "list":
+            params = CustomerParamSerializer(data=self.request.query_params.dict())
+            params.is_valid(raise_exception=True)
+            if params.validated_data["customer"] is not None:
+                qs = qs.filter(customer_id=params.validated_data["customer"])
+        return qs
+
+    def get_object(self) -> CreditLimitRequest:
+        limit_request = credit_limit_request_get(
+            user=self.request.user, pk=self.kwargs[self.lookup_field]
+        )
+        self.check_object_permissions(self.request, limit_request)
+        return limit_request
+
+    def _detail(self, pk: int, code: int = status.HTTP_200_OK) -> Response:
+        limit_request = credit_limit_request_get(user=self.request.user, pk=pk)
+        data = CreditLimitRequestSerializer(
+            limit_request, context=self.get_serializer_context()
+        ).data
+        return Response(data, status=code)
+
+    @extend_schema(
+        summary=_("Start a credit limit request (a draft)"),
+        request=CreditLimitRequestWriteSerializer,
+        responses={status.HTTP_201_CREATED: CreditLimitRequestSerializer},
+    )
+    def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        params = CreditLimitRequestWriteSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = dict(params.validated_data)
+        customer = get_object_or_404(customer_list(user=request.user), pk=data.pop("customer"))
+        limit_request = credit.credit_limit_request_create(
+            customer=customer, by=request.user, data=data
+        )
+        return self._detail(limit_request.pk, status.HTTP_201_CREATED)
+
+    @extend_schema(
+        summary=_("Revise a draft request (409 while under approval)"),
+        request=CreditLimitRequestWriteSerializer,
+        responses=CreditLimitRequestSerializer,
+    )
+    def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        limit_request = self.get_object()
+        params = CreditLimitRequestWriteSerializer(
+            data=request.data, partial=kwargs.get("partial", False)
+        )
+        params.is_valid(raise_exception=True)
+        data = dict(params.validated_data)
+        data.pop("customer", None)
+        credit.credit_limit_request_update(limit_request=limit_request, by=request.user, data=data)
+        return self._detail(limit_request.pk)
+
+    @extend_schema(
+        summary=_("Revise some fields of a draft request"),
+        request=CreditLimitRequestWriteSerializer,
+        responses=CreditLimitRequestSerializer,
+    )
+    def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.update(request, *args, partial=True, **kwargs)
+
+    @extend_schema(
+        summary=_("Submit (or resubmit) the request for approval"),
+        description=_("403 if you are not the applicant; 409 if it is not a draft."),
+        request=CommentSerializer,
+        responses=CreditLimitRequestSerializer,
+    )
+    @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
+    def submit(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        limit_request = self.get_object()
+        params = CommentSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        credit.credit_limit_request_submit(
+            limit_request=limit_request, by=request.user, comment=params.validated_data["comment"]
+        )
+        return self._detail(limit_request.pk)

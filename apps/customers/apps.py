@@ -10,10 +10,11 @@ class CustomersConfig(AppConfig):
     def ready(self) -> None:
         from apps.accounts.choices import Role
         from apps.approvals import registry
+        from apps.core import lookups  # noqa: F401  (registers `ilike_contains`)
         from apps.core.navigation import NavItem, register
 
-        from . import development
-        from .models import DevelopmentApplication
+        from . import credit, development
+        from .models import CreditLimitRequest, DevelopmentApplication
 
         registry.register(
             registry.DocumentType(
@@ -22,6 +23,18 @@ class CustomersConfig(AppConfig):
                 label=_("New-customer development application"),
                 on_submitted=development.on_development_submitted,
                 on_approved=development.on_development_approved,
+                on_rejected=development.on_document_returned,
+            )
+        )
+        registry.register(
+            registry.DocumentType(
+                key="customers.creditlimitrequest",
+                model=CreditLimitRequest,
+                label=_("Credit limit request"),
+                # The policy's step conditions (finance above 200,000) read the new limit.
+                get_amount=lambda limit_request: limit_request.requested_limit,
+                on_submitted=credit.on_limit_request_submitted,
+                on_approved=credit.on_limit_request_approved,
                 on_rejected=development.on_document_returned,
             )
         )

@@ -7,7 +7,13 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from .choices import CustomerStatus, CustomerTier
-from .models import Contact, Customer, DevelopmentApplication
+from .models import (
+    Contact,
+    CreditInvestigation,
+    CreditLimitRequest,
+    Customer,
+    DevelopmentApplication,
+)
 
 
 class ServiceValidatedModelForm(forms.ModelForm):
@@ -114,3 +120,55 @@ class DevelopmentApplicationForm(ServiceValidatedModelForm):
                 "development_plan",
             )
         }
+
+
+class CreditLimitRequestForm(ServiceValidatedModelForm):
+    """A credit limit request (信用额度调整): the new limit, the payment term and the reason."""
+
+    service_checked = ()
+
+    class Meta:
+        model = CreditLimitRequest
+        fields = ["requested_limit", "payment_term_days", "reason"]
+        widgets = {
+            "requested_limit": forms.NumberInput(attrs={"min": "0", "step": "0.01"}),
+            "reason": forms.Textarea(attrs={"rows": 3}),
+        }
+
+
+class CreditInvestigationForm(ServiceValidatedModelForm):
+    """The factor scores (0–100 each) of a credit investigation (信用调查) and notes."""
+
+    service_checked = ()
+
+    class Meta:
+        model = CreditInvestigation
+        fields = [
+            "registered_capital",
+            "years_in_business",
+            "payment_record",
+            "legal_disputes",
+            "financial_standing",
+            "references",
+            "notes",
+        ]
+        widgets = {
+            "notes": forms.Textarea(attrs={"rows": 3}),
+            **{
+                name: forms.NumberInput(attrs={"min": "0", "max": "100", "step": "1"})
+                for name in (
+                    "registered_capital",
+                    "years_in_business",
+                    "payment_record",
+                    "legal_disputes",
+                    "financial_standing",
+                    "references",
+                )
+            },
+        }
+
+
+class ReasonForm(forms.Form):
+    """The reason of a credit hold or release, or of a release to the pool."""
+
+    reason = forms.CharField(label=_("Reason"), max_length=300, required=False)

@@ -85,6 +85,15 @@ class Customer(models.Model):
     claimed_at = models.DateTimeField(_("claimed at"), null=True, blank=True)
     pool_warning_at = models.DateTimeField(_("pool warning sent"), null=True, blank=True)
     released_at = models.DateTimeField(_("released to the pool at"), null=True, blank=True)
+    # Who lost it at the last release: that rep cannot re-claim it during the cool-off.
+    previous_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("previous owner"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -345,7 +354,7 @@ def _score(verbose_name) -> models.PositiveSmallIntegerField:
 @track()
 class CreditInvestigation(models.Model):
     """A credit investigation (信用调查) of a customer: each factor scored 0–100, a weighted
-    total (weights in settings.CREDIT_FACTOR_WEIGHTS) and the rating it earns by the thresholds
+    total (weights in settings.CUSTOMER_CREDIT_WEIGHTS) and the rating it earns by the thresholds
     of `CreditRatingRule`. Applying it sets the customer's rating."""
 
     customer = models.ForeignKey(

@@ -5,40 +5,28 @@ owner; admins and integration users; finance (customers carry credit, `Customer.
 and every sales user for a customer in the public pool (公海), which is public by definition so
 that reps can claim from it. Outside that, a lookup is a 404.
 
-Search uses the trigram GIN index on the name (`customer_name_trgm`): an `ILIKE '%…%'` that
-Postgres answers from the index, never Django's `UPPER(name) LIKE` which no index serves.
+Search uses the trigram GIN index on the name (`customer_name_trgm`) through the
+`ilike_contains` lookup of `apps.core.lookups` (registered in `CustomersConfig.ready`): an
+`ILIKE '%…%'` that Postgres answers from the index, never Django's `UPPER(name) LIKE`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from django.db.models import CharField, Lookup, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from apps.accounts.models import User
 from apps.accounts.scope import Scope, scope_of, scope_q
 
-from .models import Contact, Customer, DevelopmentApplication
-
-
-class ILikeContains(Lookup):
-    """`name__ilike_contains="abc"` → `name ILIKE '%abc%'` (served by a gin_trgm_ops index)."""
-
-    lookup_name = "ilike_contains"
-
-    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} ILIKE {rhs}", [*lhs_params, *rhs_params]
-
-    def get_db_prep_lookup(self, value: Any, connection: Any) -> tuple[str, list[Any]]:
-        escaped = str(value).replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        return "%s", [f"%{escaped}%"]
-
-
-CharField.register_lookup(ILikeContains)
+from .models import (
+    Contact,
+    CreditInvestigation,
+    CreditLimitRequest,
+    Customer,
+    DevelopmentApplication,
+)
 
 
 def customer_visible_q(user: User) -> Q:
@@ -69,7 +57,7 @@ def customer_list(*, user: User, filters: CustomerFilters | None = None) -> Quer
     `filters.search` matches part of the company name, or a whole credit code.
     """
     filters = filters or CustomerFilters()
-    qs = Customer.objects.filter(customer_visible_q(user)).select_related("owner")
+    qs = Customer.objects.filter(customer_visible_q(user)).select_related("owner", "previous_owner")
     if filters.search:
         term = filters.search.strip()
         q = Q(name__ilike_contains=term)
@@ -127,3 +115,49 @@ def development_application_list(
 
 def development_application_get(*, user: User, pk: int) -> DevelopmentApplication:
     return get_object_or_404(development_application_list(user=user), pk=pk)
+
+
+def credit_investigation_list(
+    *, user: User, customer: Customer | None = None
+) -> QuerySet[CreditInvestigation]:
+    """Credit investigations of the customers in `user`'s scope (finance: all), customer and
+    investigator joined."""
+    qs = CreditInvestigation.objects.visible_to(user).select_related("customer", "owner")
+    if customer is not None:
+        qs = qs.filter(customer=customer)
+    return qs.order_by("-updated_at", "-id")
+
+
+def credit_investigation_get(*, user: User, pk: int) -> CreditInvestigation:
+    return get_object_or_404(credit_investigation_list(user=user), pk=pk)
+
+
+def credit_limit_request_list(
+    *, user: User, customer: Customer | None = None
+) -> QuerySet[CreditLimitRequest]:
+    """Credit limit requests in `user`'s scope (by applicant; finance: all), customer and
+    applicant joined."""
+    qs = CreditLimitRequest.objects.visible_to(user).select_related("customer", "owner")
+    if customer is not None:
+        qs = qs.filter(customer=customer)
+    return qs.order_by("-updated_at", "-id")
+
+
+def credit_limit_request_get(*, user: User, pk: int) -> CreditLimitRequest:
+    return get_object_or_404(credit_limit_request_list(user=user), pk=pk)
+
+
+def customer_pool_list(*, user: User, search: str = "") -> QuerySet[Customer]:
+    """The public pool (公海): customers without an owner, for every user with a data scope
+    (reps claim from it), newest change first, the previous owner joined. `search` matches
+    part of the name."""
+    if scope_of(user) is Scope.NONE:
+        return Customer.objects.none()
+    qs = Customer.objects.filter(owner__isnull=True).select_related("previous_owner")
+    term = search.strip()
+    if term:
+        q = Q(name__ilike_contains=term)
+        if len(term) == 18:
+            q |= Q(credit_code=term.upper())
+        qs = qs.filter(q)
+    return qs.order_by("-updated_at", "-id")
