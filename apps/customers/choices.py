@@ -2,12 +2,13 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CustomerStatus(models.TextChoices):
     PROSPECT = "prospect", _("Prospect")
     DEVELOPING = "developing", _("Developing")
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", pgettext_lazy("customer status", "Active")
     DORMANT = "dormant", _("Dormant")
     LOST = "lost", _("Lost")
 

@@ -15,6 +15,7 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, transition
 
 from apps.accounts.scope import ScopedManager
@@ -258,11 +259,11 @@ class ScoringRule(models.Model):
         _("values"), default=list, blank=True, help_text=_("For “is one of”: a list of values.")
     )
     min_value = models.DecimalField(
-        _("from"), max_digits=14, decimal_places=2, null=True, blank=True,
+        pgettext_lazy("range", "from"), max_digits=14, decimal_places=2, null=True, blank=True,
         help_text=_("For “between”: inclusive; empty means no lower bound."),
     )  # fmt: skip
     max_value = models.DecimalField(
-        _("to"), max_digits=14, decimal_places=2, null=True, blank=True,
+        pgettext_lazy("range", "to"), max_digits=14, decimal_places=2, null=True, blank=True,
         help_text=_("For “between”: exclusive; empty means no upper bound."),
     )  # fmt: skip
     points = models.SmallIntegerField(_("points"))

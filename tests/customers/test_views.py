@@ -84,6 +84,7 @@ def test_duplicate_credit_code_error_on_the_edit_form(org, customer, client_for)
     response = client_for(org.rep1a).post(
         f"/customers/{customer.pk}/edit/",
         {"name": customer.name, "credit_code": credit_code(8), "tier": "B"},
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 200
     assert "already exists" in response.content.decode()
