@@ -474,6 +474,43 @@ class CommentSerializer(serializers.Serializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="")
 
 
+class CustomerParamSerializer(serializers.Serializer):
+    customer = serializers.IntegerField(required=False, default=None, allow_null=True)
+
+
+class CustomerDocumentViewMixin:
+    """Reads shared by the viewsets of a customer's documents (development applications,
+    credit investigations, credit limit requests): the scoped list (optionally one customer's,
+    `?customer=`), the scoped object (404 out of scope), and the detail answer of a write."""
+
+    model: type
+    list_selector: Any  # (user=) -> QuerySet, scoped
+    get_selector: Any  # (user=, pk=) -> object, 404 out of scope
+
+    def get_queryset(self) -> QuerySet:
+        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
+            return self.model.objects.none()
+        qs = type(self).list_selector(user=self.request.user)
+        if self.action == "list":
+            params = CustomerParamSerializer(data=self.request.query_params.dict())
+            params.is_valid(raise_exception=True)
+            if params.validated_data["customer"] is not None:
+                qs = qs.filter(customer_id=params.validated_data["customer"])
+        return qs
+
+    def get_object(self) -> Any:
+        document = type(self).get_selector(
+            user=self.request.user, pk=self.kwargs[self.lookup_field]
+        )
+        self.check_object_permissions(self.request, document)
+        return document
+
+    def _detail(self, pk: int, code: int = status.HTTP_200_OK) -> Response:
+        document = type(self).get_selector(user=self.request.user, pk=pk)
+        data = self.serializer_class(document, context=self.get_serializer_context()).data
+        return Response(data, status=code)
+
+
 @extend_schema_view(
     list=extend_schema(
         summary=_("Development applications you may see"),
@@ -481,7 +518,9 @@ class CommentSerializer(serializers.Serializer):
     ),
     retrieve=extend_schema(summary=_("One development application")),
 )
-class DevelopmentApplicationViewSet(HistoryMixin, ApiReadOnlyModelViewSet):
+class DevelopmentApplicationViewSet(
+    CustomerDocumentViewMixin, HistoryMixin, ApiReadOnlyModelViewSet
+):
     """New-customer development applications (新客户开发申请): credit survey and plan, approved
     by the supervisor then the manager."""
 
@@ -489,30 +528,9 @@ class DevelopmentApplicationViewSet(HistoryMixin, ApiReadOnlyModelViewSet):
     filter_backends = [UpdatedSinceFilter]
     lookup_value_converter = "int"
 
-    def get_queryset(self) -> QuerySet[DevelopmentApplication]:
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
-            return DevelopmentApplication.objects.none()
-        qs = development_application_list(user=self.request.user)
-        if self.action == "list":
-            params = ContactListParamsSerializer(data=self.request.query_params.dict())
-            params.is_valid(raise_exception=True)
-            if params.validated_data["customer"] is not None:
-                qs = qs.filter(customer_id=params.validated_data["customer"])
-        return qs
-
-    def get_object(self) -> DevelopmentApplication:
-        application = development_application_get(
-            user=self.request.user, pk=self.kwargs[self.lookup_field]
-        )
-        self.check_object_permissions(self.request, application)
-        return application
-
-    def _detail(self, pk: int, code: int = status.HTTP_200_OK) -> Response:
-        application = development_application_get(user=self.request.user, pk=pk)
-        data = DevelopmentApplicationSerializer(
-            application, context=self.get_serializer_context()
-        ).data
-        return Response(data, status=code)
+    model = DevelopmentApplication
+    list_selector = staticmethod(development_application_list)
+    get_selector = staticmethod(development_application_get)
 
     @extend_schema(
         summary=_("Start a development application (a draft) for a prospect"),
@@ -607,10 +625,6 @@ class CreditInvestigationWriteSerializer(serializers.Serializer):
     notes = serializers.CharField(required=False, allow_blank=True)
 
 
-class CustomerParamSerializer(serializers.Serializer):
-    customer = serializers.IntegerField(required=False, default=None, allow_null=True)
-
-
 @extend_schema_view(
     list=extend_schema(
         summary=_("Credit investigations you may see"),
@@ -618,37 +632,16 @@ class CustomerParamSerializer(serializers.Serializer):
     ),
     retrieve=extend_schema(summary=_("One credit investigation")),
 )
-class CreditInvestigationViewSet(HistoryMixin, ApiReadOnlyModelViewSet):
+class CreditInvestigationViewSet(CustomerDocumentViewMixin, HistoryMixin, ApiReadOnlyModelViewSet):
     """Credit investigations (信用调查): factor scores 0–100, weighted total and rating."""
 
     serializer_class = CreditInvestigationSerializer
     filter_backends = [UpdatedSinceFilter]
     lookup_value_converter = "int"
 
-    def get_queryset(self) -> QuerySet[CreditInvestigation]:
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
-            return CreditInvestigation.objects.none()
-        qs = credit_investigation_list(user=self.request.user)
-        if self.action == "list":
-            params = CustomerParamSerializer(data=self.request.query_params.dict())
-            params.is_valid(raise_exception=True)
-            if params.validated_data["customer"] is not None:
-                qs = qs.filter(customer_id=params.validated_data["customer"])
-        return qs
-
-    def get_object(self) -> CreditInvestigation:
-        investigation = credit_investigation_get(
-            user=self.request.user, pk=self.kwargs[self.lookup_field]
-        )
-        self.check_object_permissions(self.request, investigation)
-        return investigation
-
-    def _detail(self, pk: int, code: int = status.HTTP_200_OK) -> Response:
-        investigation = credit_investigation_get(user=self.request.user, pk=pk)
-        data = CreditInvestigationSerializer(
-            investigation, context=self.get_serializer_context()
-        ).data
-        return Response(data, status=code)
+    model = CreditInvestigation
+    list_selector = staticmethod(credit_investigation_list)
+    get_selector = staticmethod(credit_investigation_get)
 
     @extend_schema(
         summary=_("Start a credit investigation (a draft) of a customer"),
@@ -759,7 +752,7 @@ class CreditLimitRequestWriteSerializer(serializers.Serializer):
     ),
     retrieve=extend_schema(summary=_("One credit limit request")),
 )
-class CreditLimitRequestViewSet(HistoryMixin, ApiReadOnlyModelViewSet):
+class CreditLimitRequestViewSet(CustomerDocumentViewMixin, HistoryMixin, ApiReadOnlyModelViewSet):
     """Credit limit requests (信用额度调整): approved by the supervisor, the manager, and
     finance above 200,000; the new limit applies to the customer only when approved."""
 
@@ -767,30 +760,9 @@ class CreditLimitRequestViewSet(HistoryMixin, ApiReadOnlyModelViewSet):
     filter_backends = [UpdatedSinceFilter]
     lookup_value_converter = "int"
 
-    def get_queryset(self) -> QuerySet[CreditLimitRequest]:
-        if getattr(self, "swagger_fake_view", False):  # schema generation: no user
-            return CreditLimitRequest.objects.none()
-        qs = credit_limit_request_list(user=self.request.user)
-        if self.action == "list":
-            params = CustomerParamSerializer(data=self.request.query_params.dict())
-            params.is_valid(raise_exception=True)
-            if params.validated_data["customer"] is not None:
-                qs = qs.filter(customer_id=params.validated_data["customer"])
-        return qs
-
-    def get_object(self) -> CreditLimitRequest:
-        limit_request = credit_limit_request_get(
-            user=self.request.user, pk=self.kwargs[self.lookup_field]
-        )
-        self.check_object_permissions(self.request, limit_request)
-        return limit_request
-
-    def _detail(self, pk: int, code: int = status.HTTP_200_OK) -> Response:
-        limit_request = credit_limit_request_get(user=self.request.user, pk=pk)
-        data = CreditLimitRequestSerializer(
-            limit_request, context=self.get_serializer_context()
-        ).data
-        return Response(data, status=code)
+    model = CreditLimitRequest
+    list_selector = staticmethod(credit_limit_request_list)
+    get_selector = staticmethod(credit_limit_request_get)
 
     @extend_schema(
         summary=_("Start a credit limit request (a draft)"),
