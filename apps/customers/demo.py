@@ -53,10 +53,13 @@ def load(stdout=None) -> int:
         if Customer.objects.filter(name=name).exists():
             continue
         customer.save()
+        # Statuses move only through their transitions, demo data included.
         if i % 3 == 1:
-            Customer.objects.filter(pk=customer.pk).update(status="developing")
+            customer.start_development()
+            customer.save()
         elif i % 3 == 2:
-            Customer.objects.filter(pk=customer.pk).update(status="active")
+            customer.activate()
+            customer.save()
         for contact in contacts:
             contact.customer = customer
             contact.save()
