@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "apps.approvals",
     "apps.customers",
     "apps.leads",
+    "apps.opportunities",
+    "apps.visits",
 ]
 
 MIDDLEWARE = [
@@ -325,5 +327,26 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "ApplicationStatusEnum": "apps.customers.choices.ApplicationStatus",
         "InvestigationStatusEnum": "apps.customers.choices.InvestigationStatus",
         "CreditRatingEnum": "apps.customers.choices.CreditRating",
+    }
+)
+
+# --- Visits and the pipeline ----------------------------------------------------------------
+# A deal is stuck (停滞商机) when it stays in a stage longer than the stage's expected days ×
+# this factor (issue 5: 1.5); the nightly job alerts the owner once, then the supervisor.
+OPPORTUNITY_STUCK_FACTOR = env.float("OPPORTUNITY_STUCK_FACTOR", default=1.5)
+# Days after the owner's stuck alert before the supervisor is alerted too.
+OPPORTUNITY_STUCK_ESCALATE_DAYS = env.int("OPPORTUNITY_STUCK_ESCALATE_DAYS", default=3)
+# "Customers not visited in N days" (客户被拜访统计) default N.
+VISIT_NOT_VISITED_DAYS = env.int("VISIT_NOT_VISITED_DAYS", default=30)
+# The weekly sales report (销售报告) of a week is due this many hours after the Monday job
+# drafts it (Monday 00:00 business time + 36 h = Tuesday noon).
+VISIT_WEEKLY_REPORT_DUE_HOURS = env.int("VISIT_WEEKLY_REPORT_DUE_HOURS", default=36)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "OpportunityStageEnum": "apps.opportunities.choices.Stage",
+        "QuoteStatusEnum": "apps.opportunities.choices.QuoteStatus",
+        "VisitPlanStatusEnum": "apps.visits.choices.PlanStatus",
+        "WeeklyReportStatusEnum": "apps.visits.choices.ReportStatus",
+        "VisitPurposeEnum": "apps.visits.choices.VisitPurpose",
     }
 )

@@ -28,6 +28,7 @@ from apps.core.history import history_context
 from apps.customers.models import Contact, Customer
 from apps.customers.normalization import normalize_company_name, normalize_email, normalize_phone
 from apps.notifications.services import notify
+from apps.opportunities.services import opportunity_create
 
 from . import scoring
 from .choices import OPEN_STATUSES, LeadSource, LeadStatus
@@ -518,7 +519,7 @@ def lead_convert(*, lead: Lead, by: User) -> Lead:
     """Convert a qualified lead (线索转化): link the customer that has the same identity keys
     (credit code first), or create one owned by the lead's owner; add the contact unless the
     customer has them already; record the customer on the lead. Converting twice is a 409.
-    (The opportunity placeholder arrives with the pipeline app.)"""
+    Opens an opportunity (prospecting) for the owner: the start of the pipeline."""
     lead = _lock(lead)
     if not can_work(by, lead):
         raise PermissionDenied(_("You cannot work on this lead."))
@@ -543,25 +544,33 @@ def lead_convert(*, lead: Lead, by: User) -> Lead:
             size=lead.company_size, region=lead.region, phone=lead.phone, email=lead.email,
             owner=lead.owner,
         )  # fmt: skip
-    _add_contact(customer, lead)
+    contact = _add_contact(customer, lead)
     lead.converted_customer = customer
     lead.converted_at = timezone.now()
     lead.convert()
     lead.save()
+    # The pipeline starts here: an opportunity in its first stage for the lead's owner.
+    opportunity_create(
+        customer=customer, owner=lead.owner, by=None, name=lead.company_name, lead=lead,
+        contact=contact, amount=lead.budget or Decimal("0.00"), description=lead.notes,
+    )  # fmt: skip
     return lead
 
 
-def _add_contact(customer: Customer, lead: Lead) -> None:
+def _add_contact(customer: Customer, lead: Lead) -> Contact | None:
+    """The lead's contact person on the customer: the existing one with the same phone or
+    e-mail, else a new contact (none when the lead names nobody)."""
     if not lead.contact_name:
-        return
+        return None
     same = Q()
     if lead.phone_key:
         same |= Q(phone_key=lead.phone_key)
     if lead.email_key:
         same |= Q(email_key=lead.email_key)
-    if same and customer.contacts.filter(same).exists():
-        return
-    Contact.objects.create(
+    existing = customer.contacts.filter(same).first() if same else None
+    if existing is not None:
+        return existing
+    return Contact.objects.create(
         customer=customer, name=lead.contact_name, phone=lead.phone, email=lead.email,
         is_primary=not customer.contacts.exists(),
     )  # fmt: skip

@@ -10,6 +10,8 @@ from apps.customers.models import Contact, Customer
 from apps.leads import services
 from apps.leads.choices import LeadStatus
 from apps.leads.models import Lead
+from apps.opportunities.choices import Stage
+from apps.opportunities.models import Opportunity
 
 from .conftest import valid_uscc
 
@@ -40,6 +42,22 @@ def test_full_path_to_conversion_creates_customer_and_contact(lead, org):
     )
     contact = Contact.objects.get(customer=customer)
     assert (contact.name, contact.phone_key, contact.is_primary) == ("张三", "+8613800138000", True)
+
+
+def test_conversion_opens_an_opportunity_in_prospecting(lead, org):
+    # when
+    lead = services.lead_convert(lead=_qualified(lead), by=lead.owner)
+    # then the pipeline starts: one opportunity for the owner, linked to lead and contact
+    opportunity = Opportunity.objects.get(lead=lead)
+    assert (opportunity.customer, opportunity.owner, opportunity.stage) == (
+        lead.converted_customer,
+        org.rep1a,
+        Stage.PROSPECTING,
+    )
+    assert opportunity.contact.name == "张三"
+    assert list(opportunity.stage_history.values_list("stage", "left_at")) == [
+        (Stage.PROSPECTING, None)
+    ]
 
 
 def test_conversion_links_an_existing_customer_with_the_same_keys(lead, org):
