@@ -11,6 +11,8 @@ urlpatterns = [
     path("customers/", include("apps.customers.urls")),
     path("notifications/", include("apps.notifications.urls")),
     path("leads/", include("apps.leads.urls")),
+    path("opportunities/", include("apps.opportunities.urls")),
+    path("visits/", include("apps.visits.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

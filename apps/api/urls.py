@@ -2,7 +2,12 @@
 
 A new resource registers its viewset on `router` here, under a plural, lower-case, hyphenated
 name (API.md "Resources").
+
+Apps added after the first ones contribute `ROUTES` (a list of (prefix, viewset, basename)) from
+their API modules, listed in `ROUTE_MODULES`, so that each module owns its own routes.
 """
+
+import importlib
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path, re_path
@@ -48,6 +53,17 @@ router.register(
     "credit-investigations", CreditInvestigationViewSet, basename="credit-investigation"
 )
 router.register("credit-limit-requests", CreditLimitRequestViewSet, basename="credit-limit-request")
+
+ROUTE_MODULES = (
+    "apps.opportunities.api",
+    "apps.opportunities.api_quotes",
+    "apps.opportunities.api_figures",
+    "apps.visits.api",
+    "apps.visits.api_reports",
+)
+for _module in ROUTE_MODULES:
+    for _prefix, _viewset, _basename in importlib.import_module(_module).ROUTES:
+        router.register(_prefix, _viewset, basename=_basename)
 
 
 def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:

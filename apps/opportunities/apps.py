@@ -8,7 +8,9 @@ class OpportunitiesConfig(AppConfig):
     verbose_name = _("Pipeline")
 
     def ready(self) -> None:
+        from apps.accounts.choices import Role
         from apps.approvals import registry
+        from apps.core.navigation import NavItem, register
 
         from . import quotes
         from .models import Quote
@@ -24,5 +26,50 @@ class OpportunitiesConfig(AppConfig):
                 on_submitted=quotes.on_quote_submitted,
                 on_approved=quotes.on_quote_approved,
                 on_rejected=quotes.on_quote_returned,
+            )
+        )
+
+        sales_roles = frozenset({Role.REP, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN})
+        register(
+            NavItem(
+                "opportunities",
+                _("Opportunities"),
+                "opportunities:list",
+                icon="briefcase",
+                order=30,
+                roles=sales_roles,
+                section="sales",
+            )
+        )
+        register(
+            NavItem(
+                "pipeline-board",
+                _("Pipeline board"),
+                "opportunities:board",
+                icon="kanban",
+                order=31,
+                roles=sales_roles,
+                section="sales",
+            )
+        )
+        register(
+            NavItem(
+                "products",
+                _("Products"),
+                "opportunities:product_list",
+                icon="box-seam",
+                order=60,
+                section="company",
+            )
+        )
+        register(
+            NavItem(
+                "forecast",
+                _("Forecast and funnel"),
+                "opportunities:forecast",
+                icon="graph-up-arrow",
+                order=20,
+                roles=sales_roles,
+                section="analysis",
             )
         )

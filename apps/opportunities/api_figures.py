@@ -1,0 +1,3 @@
+"""REST API routes of this module (registered by apps/api/urls.py)."""
+
+ROUTES: list = []

@@ -1,0 +1,3 @@
+"""Pages of this part of the app (included by the app's urls.py)."""
+
+urlpatterns: list = []
