@@ -20,7 +20,7 @@ class ApprovalStepInline(admin.TabularInline):
     autocomplete_fields = ("user",)
     fields = (
         "order", "name", "approver_kind", "role", "user", "mode",
-        "condition_metric", "condition_min", "condition_max",
+        "condition_metric", "condition_min", "condition_max", "condition_flag",
     )  # fmt: skip
 
 

@@ -27,6 +27,9 @@ class ConditionMetric(models.TextChoices):
     NONE = "", _("Always")
     AMOUNT = "amount", _("Amount")
     PERCENTAGE = "percentage", _("Percentage")
+    # The document raised a flag at submission (e.g. a contract over the available credit
+    # raises "credit_override": the credit-override steps join its chain).
+    FLAG = "flag", _("Flag raised by the document")
 
 
 class TaskStatus(models.TextChoices):

@@ -8,6 +8,7 @@ the same request; tasks and decisions carry their round, so every round stays re
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
 
 from django.conf import settings
@@ -100,6 +101,13 @@ class ApprovalStep(models.Model):
         _("applies up to"), max_digits=14, decimal_places=2, null=True, blank=True
     )
 
+    condition_flag = models.CharField(
+        _("flag"),
+        max_length=50,
+        blank=True,
+        help_text=_("For “flag raised by the document”: e.g. credit_override."),
+    )
+
     class Meta:
         verbose_name = _("approval step")
         verbose_name_plural = _("approval steps")
@@ -118,8 +126,11 @@ class ApprovalStep(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(condition_metric="")
-                | Q(condition_min__isnull=False)
-                | Q(condition_max__isnull=False),
+                | (Q(condition_metric="flag") & ~Q(condition_flag=""))
+                | (
+                    ~Q(condition_metric="flag")
+                    & (Q(condition_min__isnull=False) | Q(condition_max__isnull=False))
+                ),
                 name="step_condition_needs_threshold",
                 violation_error_message=_("A condition needs a threshold."),
             ),
@@ -128,9 +139,17 @@ class ApprovalStep(models.Model):
     def __str__(self) -> str:
         return f"{self.order}. {self.name}"
 
-    def applies(self, *, amount: Decimal | None, percentage: Decimal | None) -> bool:
+    def applies(
+        self,
+        *,
+        amount: Decimal | None,
+        percentage: Decimal | None,
+        flags: Iterable[str] = (),
+    ) -> bool:
         if not self.condition_metric:
             return True
+        if self.condition_metric == ConditionMetric.FLAG:
+            return self.condition_flag in set(flags)
         value = amount if self.condition_metric == ConditionMetric.AMOUNT else percentage
         if value is None:
             return False
@@ -165,6 +184,9 @@ class ApprovalRequest(models.Model):
     percentage = models.DecimalField(
         _("percentage"), max_digits=7, decimal_places=2, null=True, blank=True
     )
+    # Flags the document raised at its last submission (DocumentType.get_flags), e.g.
+    # "credit_override"; steps conditioned on a flag apply only when it is here.
+    flags = models.JSONField(_("flags"), default=list, blank=True)
     round = models.PositiveIntegerField(_("round"), default=1)
     status = FSMField(
         _("status"),

@@ -15,7 +15,7 @@ The callbacks run inside the approval service's transaction, with the document r
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -39,6 +39,9 @@ class DocumentType:
     label: str | Promise
     get_amount: Callable[[Any], Decimal | None] = lambda document: None
     get_percentage: Callable[[Any], Decimal | None] = lambda document: None
+    # Flags raised at submission (steps conditioned on a flag apply only then), e.g. a
+    # contract over the available credit raises "credit_override".
+    get_flags: Callable[[Any], Iterable[str]] = lambda document: ()
     get_title: Callable[[Any], str] = str
     get_url: Callable[[Any], str] = lambda document: getattr(
         document, "get_absolute_url", lambda: ""

@@ -109,6 +109,7 @@ def approval_submit(*, document: models.Model, by: User, comment: str = "") -> A
     request.url = doctype.get_url(document) or ""
     request.amount = doctype.get_amount(document)
     request.percentage = doctype.get_percentage(document)
+    request.flags = sorted(doctype.get_flags(document))
     request.current_step, request.current_step_name = None, ""
     request.save()
     ApprovalDecision.objects.create(
@@ -136,7 +137,9 @@ def _advance(
     for step in request.policy.steps.all():
         if after is not None and step.order <= after:
             continue
-        if not step.applies(amount=request.amount, percentage=request.percentage):
+        if not step.applies(
+            amount=request.amount, percentage=request.percentage, flags=request.flags
+        ):
             continue
         approvers = resolve_step(step, submitter)
         if not approvers:
@@ -246,7 +249,7 @@ def approval_is_participant(request: ApprovalRequest, user: User) -> bool:
     for step in request.policy.steps.all():
         if request.current_step is not None and step.order <= request.current_step:
             continue
-        if step.applies(amount=request.amount, percentage=request.percentage):
+        if step.applies(amount=request.amount, percentage=request.percentage, flags=request.flags):
             assignees = apply_delegation(
                 resolve_step(step, request.submitter), submitter=request.submitter, on=_today()
             )

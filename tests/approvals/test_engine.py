@@ -4,6 +4,7 @@ self-approval, delegation, turn and role checks, and the edit lock."""
 from __future__ import annotations
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -20,7 +21,7 @@ from apps.approvals.services import (
 )
 from apps.core.errors import Conflict
 from apps.notifications.models import Notification
-from tests.testapp.models import Memo
+from tests.testapp.models import Memo, memo_new
 
 from .conftest import make_memo
 
@@ -66,6 +67,26 @@ def test_threshold_skips_steps_below_it(org, policy):
     request = approval_approve(request=request, by=org.sup2)
     # then no manager step: approved
     assert request.status == RequestStatus.APPROVED
+
+
+def test_flag_step_joins_the_chain_only_when_the_document_raises_the_flag(org, policy):
+    # given a step that applies only to documents raising the "override" flag
+    ApprovalStep.objects.create(
+        policy=policy, order=4, name="Override", approver_kind="role", role="finance",
+        condition_metric="flag", condition_flag="override",
+    )  # fmt: skip
+    plain = make_memo(org.rep1a, "5000")
+    flagged = memo_new(owner=org.rep1a, title="Memo [override]", amount=Decimal("5000"))
+    # when both are submitted and the supervisor approves both
+    plain_request = approval_submit(document=plain, by=org.rep1a)
+    flagged_request = approval_submit(document=flagged, by=org.rep1a)
+    plain_request = approval_approve(request=plain_request, by=org.sup1)
+    flagged_request = approval_approve(request=flagged_request, by=org.sup1)
+    # then the plain memo is approved, the flagged one waits for finance
+    assert plain_request.status == RequestStatus.APPROVED
+    assert flagged_request.flags == ["override"]
+    assert flagged_request.status == RequestStatus.PENDING
+    assert waiting(flagged_request) == {"finance"}
 
 
 def test_condition_max_limits_a_step_to_values_up_to_it(org, policy):

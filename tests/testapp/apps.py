@@ -20,6 +20,8 @@ class TestAppConfig(AppConfig):
                 label="Memo",
                 get_amount=lambda memo: memo.amount,
                 get_percentage=lambda memo: memo.discount,
+                # A memo titled "… [override]" raises the "override" flag (engine tests).
+                get_flags=lambda memo: ["override"] if "[override]" in memo.title else [],
                 on_submitted=memo_submitted,
                 on_approved=memo_approved,
                 on_rejected=memo_returned,
