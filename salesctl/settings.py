@@ -52,6 +52,8 @@ INSTALLED_APPS = [
     "apps.leads",
     "apps.opportunities",
     "apps.visits",
+    "apps.contracts",
+    "apps.receivables",
 ]
 
 MIDDLEWARE = [
@@ -142,6 +144,11 @@ CELERY_BEAT_SCHEDULE = {
     "leads-flag-sla-breaches": {
         "task": "apps.leads.tasks.flag_sla_breaches",
         "schedule": 300.0,
+    },
+    # Uploads of abandoned import wizards (LEAD_IMPORT_UPLOAD_TTL_HOURS, default 24).
+    "leads-purge-import-uploads": {
+        "task": "apps.leads.tasks.purge_import_uploads",
+        "schedule": 3600.0,
     },
     "customers-release-pool-due": {
         "task": "apps.customers.tasks.release_pool_due",
@@ -348,5 +355,30 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "VisitPlanStatusEnum": "apps.visits.choices.PlanStatus",
         "WeeklyReportStatusEnum": "apps.visits.choices.ReportStatus",
         "VisitPurposeEnum": "apps.visits.choices.VisitPurpose",
+    }
+)
+
+# --- Contracts and receivables ------------------------------------------------------------
+# Contract numbers: prefix-year-sequence without gaps per year, e.g. HT-2026-000123.
+CONTRACT_NUMBER_PREFIX = env.str("CONTRACT_NUMBER_PREFIX", default="HT")
+# A customer with an installment overdue more than this many days is put on credit hold by
+# the daily job (DESIGN.md: 61–90 days → manager and credit hold); the job releases a hold it
+# set when nothing is overdue beyond it any more.
+RECEIVABLES_CREDIT_HOLD_DAYS = env.int("RECEIVABLES_CREDIT_HOLD_DAYS", default=60)
+# Customer tier (A/B/C/D) from the last 12 months' signed contract amount: the lowest amount
+# of each tier; below the last one is tier D. Recomputed nightly.
+CUSTOMER_TIER_THRESHOLDS = env.json(
+    "CUSTOMER_TIER_THRESHOLDS", default={"A": 1000000, "B": 300000, "C": 50000}
+)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {
+        "ContractStatusEnum": "apps.contracts.choices.ContractStatus",
+        "AmendmentStatusEnum": "apps.contracts.choices.AmendmentStatus",
+        "InstallmentKindEnum": "apps.contracts.choices.InstallmentKind",
+        "InstallmentStatusEnum": "apps.receivables.choices.InstallmentStatus",
+        "PaymentStatusEnum": "apps.receivables.choices.PaymentStatus",
+        "PaymentMethodEnum": "apps.receivables.choices.PaymentMethod",
+        "PromiseStatusEnum": "apps.receivables.choices.PromiseStatus",
+        "WriteOffStatusEnum": "apps.receivables.choices.WriteOffStatus",
     }
 )
