@@ -5,18 +5,24 @@ Against the development database, inside a transaction that is rolled back at th
 stays): bulk-inserts 200 reps and 200,000 customers spread over the tiers, with last follow-ups
 from 0 to 120 days ago (so that a good part is due for release and another part for a
 warning), then times `customer_pool_release_due` (history triggers, notifications included)
-and a second, idempotent run.
+and a second, idempotent run. Then, back at the state before the job (a savepoint), prints
+EXPLAIN (ANALYZE, BUFFERS) of the release and the warning statements as the job runs them
+(their timings include the dead row versions the rolled-back run left behind).
 
     .venv/bin/python bench/customers_pool.py [--customers 200000] [--reps 200] [--seed 4]
+        [--database NAME]      # default: the configured database (DATABASE_URL)
+        [--no-job-settings]    # without the job's SET LOCAL settings, for comparison
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import sys
 import time
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -29,10 +35,13 @@ import pgtrigger
 django.setup()
 
 from django.db import connection, transaction  # noqa: E402
+from django.db.transaction import savepoint, savepoint_rollback  # noqa: E402
 from django.utils import timezone  # noqa: E402
+from pghistory.models import Context  # noqa: E402
 
 from apps.accounts.choices import OrgUnitKind, Role  # noqa: E402
 from apps.accounts.models import OrgUnit, User  # noqa: E402
+from apps.customers import pool  # noqa: E402
 from apps.customers.models import Customer  # noqa: E402
 from apps.customers.pool import customer_pool_release_due  # noqa: E402
 
@@ -61,12 +70,40 @@ def _load(count: int, reps: list[User], rng: random.Random, now) -> None:
         Customer.objects.bulk_create(batch)
 
 
+def _explain(now) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of the job's two statements, each undone after."""
+    days = json.dumps(pool.pool_days())
+    context_id = str(uuid.uuid4())
+    statements = pool.job_statements(now=now, days=days, context_id=context_id)
+    Context.objects.create(id=context_id, metadata={"job": "bench"})
+    for title, statement, params in statements:
+        undo = savepoint()
+        with pgtrigger.ignore(pool.UPDATE_TRIGGER), connection.cursor() as cursor:
+            for setting in pool.JOB_SETTINGS:
+                cursor.execute(setting)
+            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS, VERBOSE off) {statement}", params)
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+        savepoint_rollback(undo)
+        print(f"\n=== EXPLAIN ANALYZE: {title} ===\n{plan}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=200_000)
     parser.add_argument("--reps", type=int, default=200)
     parser.add_argument("--seed", type=int, default=4)
+    parser.add_argument("--database", help="database name (default: the configured one)")
+    parser.add_argument(
+        "--no-job-settings",
+        action="store_true",
+        help="run the job without its SET LOCAL settings (pool.JOB_SETTINGS), to compare",
+    )
     args = parser.parse_args()
+    if args.no_job_settings:
+        pool.JOB_SETTINGS = ()
+    if args.database:
+        connection.close()
+        connection.settings_dict["NAME"] = args.database
     rng = random.Random(args.seed)
     now = timezone.now()
     try:
@@ -86,6 +123,7 @@ def main() -> None:
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE customers_customer")
 
+            before_job = savepoint()
             started = time.perf_counter()
             run = customer_pool_release_due(now=now)
             elapsed = time.perf_counter() - started
@@ -99,6 +137,8 @@ def main() -> None:
                 f"second run (idempotent): released {again.released}, warned {again.warned} "
                 f"in {time.perf_counter() - started:.2f} s"
             )
+            savepoint_rollback(before_job)
+            _explain(now)
             raise Rollback
     except Rollback:
         print("rolled back: nothing was kept")

@@ -37,7 +37,7 @@ class Customer(models.Model):
     pool (公海). Status FSM: prospect → developing → active → dormant / lost."""
 
     name = models.CharField(_("company name"), max_length=200)
-    name_key = models.CharField(max_length=200, editable=False, db_index=True)
+    name_key = models.CharField(max_length=200, editable=False)
     credit_code = models.CharField(
         _("unified social credit code"), max_length=18, blank=True, default=""
     )
@@ -45,12 +45,12 @@ class Customer(models.Model):
     size = models.CharField(
         _("company size"), max_length=20, choices=CompanySize.choices, blank=True
     )
-    region = models.CharField(_("region"), max_length=100, blank=True, db_index=True)
+    region = models.CharField(_("region"), max_length=100, blank=True)
     address = models.CharField(_("address"), max_length=300, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True)
-    phone_key = models.CharField(max_length=20, editable=False, blank=True, db_index=True)
+    phone_key = models.CharField(max_length=20, editable=False, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
-    email_key = models.CharField(max_length=254, editable=False, blank=True, db_index=True)
+    email_key = models.CharField(max_length=254, editable=False, blank=True)
     website = models.CharField(_("website"), max_length=200, blank=True)
     tier = models.CharField(
         _("customer tier"), max_length=1, choices=CustomerTier.choices, default=CustomerTier.C
@@ -69,6 +69,7 @@ class Customer(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="customers",
+        db_index=False,  # `customer_owner_recent` (owner, -updated_at) serves owner lookups
     )
     # Credit (信用): rating from the last investigation, limit and term (by approval), hold.
     credit_rating = models.CharField(
@@ -121,6 +122,14 @@ class Customer(models.Model):
         indexes = [
             # Server-side search on the name (DESIGN.md "Scale": trigram GIN, no LIKE scans).
             GinIndex(fields=["name"], name="customer_name_trgm", opclasses=["gin_trgm_ops"]),
+            # Dedupe keys and the region filter: equality only. Declared here rather than with
+            # `db_index=True`, which adds a second `varchar_pattern_ops` twin per column that
+            # no query needs; every index is written again by each non-HOT update, and the
+            # nightly pool job updates up to half the table (issue 4, bench/customers_pool.py).
+            models.Index(fields=["name_key"], name="customer_name_key"),
+            models.Index(fields=["phone_key"], name="customer_phone_key"),
+            models.Index(fields=["email_key"], name="customer_email_key"),
+            models.Index(fields=["region"], name="customer_region"),
             models.Index(fields=["owner", "-updated_at"], name="customer_owner_recent"),
             models.Index(fields=["updated_at", "id"], name="customer_sync"),
             models.Index(

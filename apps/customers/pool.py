@@ -81,6 +81,20 @@ WARNING_SQL = """
 
 UPDATE_TRIGGER = "customers.Customer:update_update"
 
+# Settings for the job's transaction only (``SET LOCAL``), measured with bench/customers_pool.py
+# (issue 4: under 10 s over 200,000 customers in the worst case):
+# - every released row is a new row version in every index of the table (the owner and
+#   `updated_at` are indexed, so no HOT update), the trigram GIN on the name included. GIN
+#   inserts go to its pending list, and the statement that fills the list past
+#   `gin_pending_list_limit` (4 MB by default) merges it into the index itself, several
+#   times over 100k rows; a larger list for this transaction leaves the merge to autovacuum;
+# - the job is idempotent, so a crash right after its commit may lose the commit (it runs
+#   again): no need to wait for the WAL flush.
+JOB_SETTINGS = (
+    "SET LOCAL gin_pending_list_limit = '256MB'",
+    "SET LOCAL synchronous_commit = off",
+)
+
 
 def _save_context(context: Any) -> Any:
     """The history context row of the job (what pghistory's trigger would upsert)."""
@@ -112,6 +126,19 @@ def _with_history(update_sql: str, returning: str) -> str:
         returning=sql.Identifier(returning),
     )
     return query.as_string(connection.connection)
+
+
+def job_statements(*, now: datetime, days: str, context_id: str) -> list[tuple[str, str, list]]:
+    """(name, SQL, parameters) of the job's two statements, in order: the releases, then the
+    warnings; each writes its history events and answers the owner of each changed row.
+    `days` is the JSON of `pool_days()`; `context_id` the history context of the run."""
+    warning = settings.CUSTOMER_POOL_WARNING_DAYS
+    return [
+        ("release", _with_history(RELEASE_SQL, "previous_owner_id"),
+         [now, now, now, days, context_id]),
+        ("warning", _with_history(WARNING_SQL, "owner_id"),
+         [now, now, days, warning, context_id]),
+    ]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -166,21 +193,21 @@ def customer_pool_release_due(*, now: datetime | None = None) -> PoolRun:
     """
     now = now or timezone.now()
     days = json.dumps(pool_days())
-    warning = settings.CUSTOMER_POOL_WARNING_DAYS
     with history_context(job=RELEASE_JOB) as context:
         context_id = str(_save_context(context))
         # The row trigger of pghistory costs ~0.3 ms a row (it upserts the context for each
         # row): 100,000 releases would take half a minute. The statements write the same
         # events themselves, set-based, so the trigger is skipped for them.
         with pgtrigger.ignore(UPDATE_TRIGGER), connection.cursor() as cursor:
-            cursor.execute(
-                _with_history(RELEASE_SQL, "previous_owner_id"), [now, now, now, days, context_id]
-            )
-            released = Counter(row[0] for row in cursor.fetchall())
-            cursor.execute(
-                _with_history(WARNING_SQL, "owner_id"), [now, now, days, warning, context_id]
-            )
-            warned = Counter(row[0] for row in cursor.fetchall())
+            for setting in JOB_SETTINGS:
+                cursor.execute(setting)
+            owners: dict[str, Counter] = {}
+            for name, statement, params in job_statements(
+                now=now, days=days, context_id=context_id
+            ):
+                cursor.execute(statement, params)
+                owners[name] = Counter(row[0] for row in cursor.fetchall())
+    released, warned = owners["release"], owners["warning"]
     _notify_counts(
         warned,
         title=_("Customers about to go to the public pool"),

@@ -61,7 +61,7 @@ class Lead(models.Model):
     phone = models.CharField(_("phone"), max_length=40, blank=True)
     email = models.EmailField(_("e-mail"), blank=True)
     credit_code = models.CharField(
-        _("unified social credit code"), max_length=18, blank=True, default="", db_index=True
+        _("unified social credit code"), max_length=18, blank=True, default=""
     )
     region = models.CharField(_("region"), max_length=100, blank=True)
     industry = models.CharField(_("industry"), max_length=100, blank=True)
@@ -87,6 +87,7 @@ class Lead(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="leads",
+        db_index=False,  # `lead_owner_recent` (owner, -updated_at) serves owner lookups
     )
     team = models.ForeignKey(
         "accounts.OrgUnit",
@@ -95,6 +96,7 @@ class Lead(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="leads",
+        db_index=False,  # `lead_team_status` (team, status) serves team lookups
     )
     score = models.PositiveSmallIntegerField(_("score"), default=0)
     grade = models.CharField(
@@ -120,9 +122,9 @@ class Lead(models.Model):
         related_name="converted_leads",
     )
     converted_at = models.DateTimeField(_("converted at"), null=True, blank=True)
-    name_key = models.CharField(max_length=200, editable=False, db_index=True)
-    phone_key = models.CharField(max_length=20, editable=False, blank=True, db_index=True)
-    email_key = models.CharField(max_length=254, editable=False, blank=True, db_index=True)
+    name_key = models.CharField(max_length=200, editable=False)
+    phone_key = models.CharField(max_length=20, editable=False, blank=True)
+    email_key = models.CharField(max_length=254, editable=False, blank=True)
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -141,8 +143,25 @@ class Lead(models.Model):
             # Search on the name (DESIGN.md "Scale"): Django's icontains compares UPPER(col),
             # so the trigram index is on that expression to be usable by it.
             GinIndex(OpClass(Upper("company_name"), name="gin_trgm_ops"), name="lead_company_trgm"),
-            models.Index(fields=["owner", "-updated_at"], name="lead_owner_recent"),
+            # Dedupe keys (`services.find_duplicate`): equality only. Declared here rather than
+            # with `db_index=True`, which adds a `varchar_pattern_ops` twin per column that no
+            # query needs and every insert and update writes (issue 4, bench/leads_dedupe.py).
+            models.Index(fields=["name_key"], name="lead_name_key"),
+            models.Index(fields=["phone_key"], name="lead_phone_key"),
+            models.Index(fields=["email_key"], name="lead_email_key"),
+            models.Index(fields=["credit_code"], name="lead_credit_code"),
+            # The list (`selectors.lead_list`/`lead_page`, the API cursor): the scope filter
+            # then the order (updated_at, id), so that a page is a range of one index, in
+            # either direction, and the ids of a deep page an index-only scan.
+            models.Index(fields=["owner", "-updated_at", "-id"], name="lead_owner_recent"),
             models.Index(fields=["updated_at", "id"], name="lead_sync"),
+            models.Index(fields=["status", "-updated_at", "-id"], name="lead_status_recent"),
+            # Unassigned leads waiting in a team, which its heads see (small: partial).
+            models.Index(
+                fields=["team", "-updated_at", "-id"],
+                name="lead_team_waiting",
+                condition=Q(owner__isnull=True),
+            ),
             models.Index(fields=["team", "status"], name="lead_team_status"),
             # The SLA job: due, not answered, not flagged yet.
             models.Index(
