@@ -464,6 +464,8 @@ def _credit_hold_action(request: HttpRequest, pk: int, *, release: bool) -> Http
             "credit": credit.customer_credit(customer),
             "credit_actions": _credit_actions(request, customer),
             "hold_form": form if form.errors else ReasonForm(),
+            # The hold badge in the page header is outside the panel: swapped out of band.
+            "hold_oob": True,
         }
         return render(request, "customers/_credit_panel.html", context)
     if form.errors:
