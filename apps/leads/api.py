@@ -1,6 +1,7 @@
 """`/api/v1/leads/`: list (search, filters, cursor), detail with `available_transitions`,
 create (= capture with source "api", deduped; `Idempotency-Key` honoured by the base class),
-update, the transitions `leads/<id>/<transition>/`, reassignment and the history.
+update, the transitions `leads/<id>/<transition>/`, reassignment, the history and the
+first-response SLA compliance (`leads/sla-compliance/`).
 
 Scope: a lead outside the caller's data scope is a 404 everywhere (DESIGN.md "Data scope");
 a forbidden state or failed guard is a 409 with the reason; a caller without the right a 403.
@@ -12,32 +13,40 @@ from collections.abc import Callable
 from typing import Any
 
 import django_filters
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import (
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
 )
 from rest_framework import mixins, serializers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import ErrorDetail, NotFound
+from rest_framework.fields import get_error_detail
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.accounts.models import User
 from apps.api.filters import IdFilter, UpdatedSinceFilter
 from apps.api.history import HistoryMixin
+from apps.api.problems import PROBLEM_CONTENT_TYPE
+from apps.api.schema import ProblemSerializer
 from apps.api.serializers import OrgUnitRefSerializer, UserRefSerializer
 from apps.api.views import ApiReadOnlyModelViewSet
 from apps.customers.choices import CompanySize
 
 from . import services
 from .choices import DecisionTimeFrame, Intent, LeadGrade, LeadSource, LeadStatus
+from .forms import check_period
 from .models import Lead
-from .permissions import TRANSITIONS, available_transitions
-from .selectors import lead_get, lead_list
+from .periods import Period, period_bounds, period_dates
+from .permissions import TRANSITIONS, available_transitions, can_view_team_sla
+from .selectors import SlaCompliance, lead_get, lead_list, lead_sla_report
 
 _LIST_FIELDS = [
     "id", "company_name", "contact_name", "phone", "email", "credit_code", "region",
@@ -125,13 +134,61 @@ class CaptureResultSerializer(serializers.Serializer):
     )
 
 
-class ReasonSerializer(serializers.Serializer):
+class LeadReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300)
 
 
 class ReassignSerializer(serializers.Serializer):
     owner = serializers.IntegerField(help_text=_("The new owner (a user in your scope)."))
     reason = serializers.CharField(max_length=300)
+
+
+class SlaPeriodSerializer(serializers.Serializer):
+    start = serializers.DateField(
+        required=False, input_formats=["%Y-%m-%d"],
+        help_text=_("First day (YYYY-MM-DD), inclusive; default the first of this month."),
+    )  # fmt: skip
+    end = serializers.DateField(
+        required=False, input_formats=["%Y-%m-%d"],
+        help_text=_("Last day (YYYY-MM-DD), inclusive; default the last of this month."),
+    )  # fmt: skip
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        first, last = period_dates(Period.THIS_MONTH)
+        start, end = attrs.get("start", first), attrs.get("end", last)
+
+        def error(message: str, code: str) -> None:
+            raise serializers.ValidationError({"end": [ErrorDetail(message, code=code)]})
+
+        check_period(start, end, error=error)
+        return {"start": start, "end": end}
+
+
+class SlaFiguresSerializer(serializers.Serializer):
+    due = serializers.IntegerField(help_text=_("Leads whose first response fell due."))
+    responded_in_time = serializers.IntegerField(help_text=_("Answered by the due time."))
+    responded_late = serializers.IntegerField(help_text=_("Answered after the due time."))
+    breached = serializers.IntegerField(
+        help_text=_("Flagged as having missed the response time (answered later or not yet).")
+    )
+    rate = serializers.FloatField(
+        allow_null=True, help_text=_("responded_in_time / due, 0–1; null when nothing was due.")
+    )
+
+
+class SlaOwnerRowSerializer(SlaFiguresSerializer):
+    owner = UserRefSerializer(allow_null=True)
+
+
+class SlaGradeRowSerializer(SlaFiguresSerializer):
+    grade = serializers.ChoiceField(choices=LeadGrade.choices)
+
+
+class SlaComplianceSerializer(SlaFiguresSerializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    by_owner = SlaOwnerRowSerializer(many=True)
+    by_grade = SlaGradeRowSerializer(many=True)
 
 
 class EmptySerializer(serializers.Serializer):
@@ -265,12 +322,12 @@ class LeadViewSet(HistoryMixin, mixins.UpdateModelMixin, ApiReadOnlyModelViewSet
         return self._transition(services.lead_qualify)
 
     @extend_schema(summary=_("Disqualify the lead, with a reason"),
-                   description=_TRANSITION_DESCRIPTION, request=ReasonSerializer,
+                   description=_TRANSITION_DESCRIPTION, request=LeadReasonSerializer,
                    responses=LeadDetailSerializer)  # fmt: skip
     @action(detail=True, methods=["post"], filter_backends=[], pagination_class=None)
     def disqualify(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         lead = self.get_object()
-        params = ReasonSerializer(data=request.data)
+        params = LeadReasonSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         return self._detail(
             services.lead_disqualify(lead=lead, by=request.user, **params.validated_data)
@@ -294,7 +351,12 @@ class LeadViewSet(HistoryMixin, mixins.UpdateModelMixin, ApiReadOnlyModelViewSet
 
     @extend_schema(
         summary=_("Give the lead to another owner, with a reason"),
-        description=_("Supervisors, managers and admins, within their scope (else 403)."),
+        description=_(
+            "Supervisors, managers and admins (else 403), for a lead in their scope (else "
+            "404). A new owner who is not an active person of the caller's scope, or a missing "
+            "reason, is a 400 naming the field; a converted or disqualified lead, or one that "
+            "already belongs to the new owner, a 409."
+        ),
         request=ReassignSerializer,
         responses=LeadDetailSerializer,
     )
@@ -303,11 +365,69 @@ class LeadViewSet(HistoryMixin, mixins.UpdateModelMixin, ApiReadOnlyModelViewSet
         lead = self.get_object()
         params = ReassignSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        # Any user id: whether the caller may give the lead to them is the service's 403.
+        # Any user id: whether the caller may give the lead to them is the service's to say.
         to = User.objects.filter(pk=params.validated_data["owner"], is_active=True).first()
         if to is None:
             raise serializers.ValidationError({"owner": [_("No active user with this id.")]})
-        lead = services.lead_reassign(
-            lead=lead, to=to, by=request.user, reason=params.validated_data["reason"]
-        )
+        try:
+            lead = services.lead_reassign(
+                lead=lead, to=to, by=request.user, reason=params.validated_data["reason"]
+            )
+        except DjangoValidationError as exc:
+            # The service names the new owner `to`; this endpoint's field is `owner`.
+            detail = get_error_detail(exc)
+            if isinstance(detail, dict) and "to" in detail:
+                detail["owner"] = detail.pop("to")
+            raise serializers.ValidationError(detail) from exc
         return self._detail(lead)
+
+    @extend_schema(
+        summary=_("First-response SLA compliance of your leads (线索响应及时率)"),
+        description=_(
+            "The leads in your scope whose first response fell due between `start` and `end` "
+            "(inclusive, local days; at most 366 days; this month by default): how many were "
+            "due, answered in time, answered late and flagged as breached, in total, per owner "
+            "and per grade. The same figures as the SLA page. For heads of units and "
+            "company-wide accounts; anyone else gets a 404."
+        ),
+        parameters=[SlaPeriodSerializer],
+        responses={
+            status.HTTP_200_OK: SlaComplianceSerializer,
+            (status.HTTP_400_BAD_REQUEST, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+                ProblemSerializer,
+                description=_("An invalid `start` or `end` (see errors, which name the field)."),
+            ),
+            (status.HTTP_404_NOT_FOUND, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+                ProblemSerializer, description=_("You do not oversee anyone's leads.")
+            ),
+        },
+    )
+    @action(
+        detail=False, methods=["get"], url_path="sla-compliance", filter_backends=[],
+        pagination_class=None,
+    )  # fmt: skip
+    def sla_compliance(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not can_view_team_sla(request.user):
+            raise NotFound
+        params = SlaPeriodSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        start, end = params.validated_data["start"], params.validated_data["end"]
+        report = lead_sla_report(user=request.user, period=period_bounds(start, end))
+        body = {
+            "start": start,
+            "end": end,
+            **_figures(report.total),
+            "by_owner": [{"owner": row.owner, **_figures(row.figures)} for row in report.by_owner],
+            "by_grade": [{"grade": row.grade, **_figures(row.figures)} for row in report.by_grade],
+        }
+        return Response(SlaComplianceSerializer(body).data)
+
+
+def _figures(figures: SlaCompliance) -> dict[str, Any]:
+    return {
+        "due": figures.due,
+        "responded_in_time": figures.responded_in_time,
+        "responded_late": figures.responded_late,
+        "breached": figures.breached,
+        "rate": figures.rate,
+    }

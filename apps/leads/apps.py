@@ -6,3 +6,21 @@ class LeadsConfig(AppConfig):
     name = "apps.leads"
     label = "leads"
     verbose_name = _("Leads")
+
+    def ready(self) -> None:
+        from apps.accounts.choices import Role
+        from apps.core.navigation import NavItem, register
+
+        # The lead list itself is registered by apps.core; the SLA report is for those who
+        # oversee others' leads (the page answers 404 to anyone else).
+        register(
+            NavItem(
+                "leads_sla",
+                _("Response SLA"),
+                "leads:sla",
+                icon="stopwatch",
+                order=10,
+                roles=frozenset({Role.SUPERVISOR, Role.MANAGER, Role.ADMIN}),
+                section="analysis",
+            )
+        )

@@ -3,13 +3,17 @@ capture (API, manual entry, later the web form and the import) and for updates."
 
 from __future__ import annotations
 
+from datetime import date
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from apps.accounts.models import User
 from apps.customers.normalization import normalize_credit_code, validate_phone
 
 from .models import Lead
+from .periods import MAX_PERIOD_DAYS, Period, period_dates
 
 LEAD_DATA_FIELDS = [
     "company_name", "contact_name", "phone", "email", "credit_code", "region", "industry",
@@ -122,3 +126,78 @@ class LeadImportUploadForm(forms.Form):
                 code="file_size",
             )
         return upload
+
+
+class LeadReassignForm(forms.Form):
+    """Reassignment (改派) of one or more leads: the new owner, chosen by search among the
+    people of the user's scope (`selectors.reassign_candidates`), and the reason, kept in the
+    leads' history."""
+
+    to = forms.ModelChoiceField(
+        label=_("New owner"),
+        queryset=User.objects.none(),
+        error_messages={
+            "required": _("Choose the person who takes the leads."),
+            "invalid_choice": _("Choose an active person in your team."),
+        },
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=300,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={"required": _("Say why the leads are reassigned.")},
+    )
+
+    def __init__(self, *args, user: User, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        from .selectors import reassign_candidates
+
+        self.fields["to"].queryset = reassign_candidates(user=user)
+
+    @property
+    def chosen(self) -> User | None:
+        """The person chosen before the form came back with an error (shown checked)."""
+        return self.cleaned_data.get("to") if hasattr(self, "cleaned_data") else None
+
+
+class SlaPeriodForm(forms.Form):
+    """The period of the SLA compliance page: a named period, or custom dates (inclusive)."""
+
+    period = forms.ChoiceField(label=_("Period"), choices=Period.choices, required=False)
+    start = forms.DateField(
+        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        period = cleaned.get("period") or Period.THIS_MONTH
+        cleaned["period"] = period
+        if period != Period.CUSTOM:
+            cleaned["start"], cleaned["end"] = period_dates(period)
+            return cleaned
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start is None:
+            self.add_error("start", forms.ValidationError(_("Enter the first day."), "required"))
+        if end is None:
+            self.add_error("end", forms.ValidationError(_("Enter the last day."), "required"))
+        if start and end:
+            check_period(start, end, error=lambda message, code: self.add_error(
+                "end", forms.ValidationError(message, code)))  # fmt: skip
+        return cleaned
+
+
+def check_period(start: date, end: date, *, error) -> None:
+    """Report through `error(message, code)` a range that ends before it starts or is longer
+    than MAX_PERIOD_DAYS (shared by the page and the API)."""
+    if end < start:
+        error(_("The last day is before the first day."), "invalid_range")
+    elif (end - start).days + 1 > MAX_PERIOD_DAYS:
+        error(
+            _("Choose at most %(days)d days.") % {"days": MAX_PERIOD_DAYS},
+            "range_too_long",
+        )

@@ -23,6 +23,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -549,6 +550,36 @@ def import_get(*, token: str, by: User) -> StoredImport:
 def import_discard(stored: StoredImport) -> None:
     stored.path.unlink(missing_ok=True)
     (_dir() / f"{stored.token}.json").unlink(missing_ok=True)
+
+
+def import_purge_stale(*, ttl_hours: float | None = None, now: datetime | None = None) -> int:
+    """Delete the uploads nobody confirmed (an abandoned wizard) once they are older than
+    `ttl_hours` (settings.LEAD_IMPORT_UPLOAD_TTL_HOURS, 24 by default): the file and its
+    sidecar go together, judged by the newer of the two. Returns how many uploads were
+    removed; running it again removes nothing more. A file vanishing meanwhile (confirmed,
+    or a second run) is skipped."""
+    if ttl_hours is None:
+        ttl_hours = float(getattr(settings, "LEAD_IMPORT_UPLOAD_TTL_HOURS", 24))
+    cutoff = (now or timezone.now()).timestamp() - ttl_hours * 3600
+    folder = _dir()
+    if not folder.is_dir():
+        return 0
+    uploads: dict[str, list[Path]] = defaultdict(list)
+    for path in folder.iterdir():
+        if path.is_file():
+            uploads[path.name.split(".", 1)[0]].append(path)
+    removed = 0
+    for paths in uploads.values():
+        try:
+            newest = max(path.stat().st_mtime for path in paths)
+        except FileNotFoundError:
+            continue
+        if newest >= cutoff:
+            continue
+        for path in paths:
+            path.unlink(missing_ok=True)
+        removed += 1
+    return removed
 
 
 def import_preview(*, stored: StoredImport) -> ImportPlan:

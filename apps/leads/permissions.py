@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from apps.accounts.choices import Role
 from apps.accounts.models import User
-from apps.accounts.scope import visible_users
+from apps.accounts.scope import Scope, scope_of, visible_users
 
 from .models import Lead, has_reason
 
@@ -24,13 +24,28 @@ def can_work(user: User, lead: Lead) -> bool:
     return lead_list(user=user).filter(pk=lead.pk).exists()
 
 
-def can_reassign(user: User, lead: Lead, to: User) -> bool:
-    """A supervisor, manager or admin whose scope covers both the lead and the new owner."""
-    if not (user.is_superuser or user.role in REASSIGN_ROLES):
-        return False
+def may_reassign(user: User) -> bool:
+    """The role that reassigns leads (改派): supervisors, managers and admins."""
+    return bool(user.is_authenticated and (user.is_superuser or user.role in REASSIGN_ROLES))
+
+
+def can_receive_lead(user: User, to: User) -> bool:
+    """`to` may be given leads by `user`: an active person (not an integration account) in
+    `user`'s data scope."""
     if not to.is_active or to.role == Role.INTEGRATION:
         return False
-    return can_work(user, lead) and visible_users(user).filter(pk=to.pk).exists()
+    return visible_users(user).filter(pk=to.pk).exists()
+
+
+def can_reassign(user: User, lead: Lead, to: User) -> bool:
+    """A supervisor, manager or admin whose scope covers both the lead and the new owner."""
+    return may_reassign(user) and can_receive_lead(user, to) and can_work(user, lead)
+
+
+def can_view_team_sla(user: User) -> bool:
+    """The response-SLA report is for those who oversee others' leads: heads of units
+    (supervisors, managers) and the company-wide scope (admins, integrations)."""
+    return scope_of(user) in (Scope.SUBTREE, Scope.ALL)
 
 
 def transition_possible(lead: Lead, name: str) -> bool:

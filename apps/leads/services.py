@@ -17,8 +17,10 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import Case, Count, IntegerField, Q, Value, When
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django_fsm import can_proceed
 
 from apps.accounts.choices import Role
@@ -34,7 +36,8 @@ from . import scoring
 from .choices import OPEN_STATUSES, LeadSource, LeadStatus
 from .forms import LEAD_DATA_FIELDS, LeadDataForm
 from .models import Lead, LeadTouch, Territory
-from .permissions import can_reassign, can_work
+from .permissions import can_receive_lead, can_work, may_reassign
+from .selectors import REASSIGN_ACTION, lead_list
 
 # --- helpers ------------------------------------------------------------------------------
 
@@ -355,25 +358,103 @@ def lead_assign_batch(*, leads: Iterable[Lead]) -> list[Lead]:
     return [lead_assign_auto(lead=lead) for lead in ordered]
 
 
-@transaction.atomic
-def lead_reassign(*, lead: Lead, to: User, by: User, reason: str) -> Lead:
-    """Give a lead to another owner (改派), by a supervisor, manager or admin whose scope
-    covers the lead and the new owner. The reason is kept in the lead's history."""
+def _reassign_reason(reason: str) -> str:
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError({"reason": _("Say why the lead is reassigned.")})
-    lead = _lock(lead)
-    if not can_reassign(by, lead, to):
-        raise PermissionDenied(_("You cannot reassign this lead to this person."))
+    return reason[:300]
+
+
+def _check_reassigner(by: User, to: User) -> None:
+    """The actor's role (403), then the new owner (an error of the `to` field: a person the
+    actor cannot give leads to is a wrong choice, not a missing right)."""
+    if not may_reassign(by):
+        raise PermissionDenied(_("Only supervisors, managers and administrators reassign leads."))
+    if not can_receive_lead(by, to):
+        raise ValidationError(
+            {"to": ValidationError(_("Choose an active person in your team."), code="out_of_scope")}
+        )
+
+
+def _check_open(lead: Lead) -> None:
     if lead.status in (LeadStatus.CONVERTED, LeadStatus.DISQUALIFIED):
-        raise Conflict(_("A converted or disqualified lead cannot be reassigned."), code="closed")
+        raise Conflict(
+            _("%(name)s is converted or disqualified and cannot be reassigned.")
+            % {"name": lead.company_name},
+            code="closed",
+        )
+
+
+@transaction.atomic
+def lead_reassign(*, lead: Lead, to: User, by: User, reason: str) -> Lead:
+    """Give a lead to another owner (改派), by a supervisor, manager or admin whose scope
+    covers the lead and the new owner. The reason (and who did it) is kept in the lead's
+    history, where the lead's page reads its reassignments from."""
+    reason = _reassign_reason(reason)
+    _check_reassigner(by, to)
+    lead = _lock(lead)
+    if not can_work(by, lead):
+        raise PermissionDenied(_("You cannot reassign this lead."))
+    _check_open(lead)
     if lead.owner_id == to.pk:
         raise Conflict(_("This lead already belongs to this person."), code="same_owner")
-    with history_context(reason=reason, action="lead_reassign"):
+    with history_context(reason=reason, action=REASSIGN_ACTION, user=by.pk):
         _give(lead, to=to, now=timezone.now())
         lead.save()
     notify(recipients=[to], title=_assigned_title(lead), url=lead.get_absolute_url(), actor=by)
     return lead
+
+
+MAX_BULK_REASSIGN = 500
+
+
+@transaction.atomic
+def lead_reassign_bulk(*, leads: Iterable[Lead], to: User, by: User, reason: str) -> list[Lead]:
+    """Give several leads to one new owner (批量改派), all or nothing: every lead must be in
+    the actor's scope and still open, else nothing changes. Leads that already belong to `to`
+    are left as they are. The rows are locked in id order, so two overlapping bulk
+    reassignments wait for each other instead of deadlocking; the scope of all the leads is
+    checked in one query. The new owner gets one notification. Returns the chosen leads."""
+    reason = _reassign_reason(reason)
+    _check_reassigner(by, to)
+    ids = sorted({lead.pk for lead in leads})
+    if not ids:
+        raise ValidationError({"leads": _("Choose at least one lead.")})
+    if len(ids) > MAX_BULK_REASSIGN:
+        raise ValidationError(
+            {"leads": _("Choose at most %(max)d leads at a time.") % {"max": MAX_BULK_REASSIGN}}
+        )
+    locked = list(
+        Lead.objects.select_for_update(of=("self",))
+        .select_related("owner", "team")
+        .filter(pk__in=ids)
+        .order_by("pk")
+    )
+    workable = set(lead_list(user=by).filter(pk__in=ids).values_list("pk", flat=True))
+    if len(locked) != len(ids) or not workable.issuperset(ids):
+        raise PermissionDenied(_("Some of the chosen leads are not yours to reassign."))
+    for lead in locked:
+        _check_open(lead)
+    changed = [lead for lead in locked if lead.owner_id != to.pk]
+    now = timezone.now()
+    with history_context(reason=reason, action=REASSIGN_ACTION, user=by.pk):
+        for lead in changed:
+            _give(lead, to=to, now=now)
+            lead.save()
+    if len(changed) == 1:
+        lead = changed[0]
+        notify(recipients=[to], title=_assigned_title(lead), url=lead.get_absolute_url(), actor=by)
+    elif changed:
+        notify(
+            recipients=[to],
+            title=ngettext(
+                "%(count)d lead was given to you.", "%(count)d leads were given to you.",
+                len(changed),
+            ) % {"count": len(changed)},
+            url=reverse("leads:list"),
+            actor=by,
+        )  # fmt: skip
+    return locked
 
 
 _FLAG_BREACHES_SQL = """
@@ -434,8 +515,6 @@ def _supervisor_of(user: User) -> User | None:
 
 
 def _breached_url() -> str:
-    from django.urls import reverse
-
     return f"{reverse('leads:list')}?sla=breached"
 
 

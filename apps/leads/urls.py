@@ -14,6 +14,9 @@ urlpatterns = [
     path("import/", views.lead_import, name="import"),
     path("import/template.xlsx", views.lead_import_template, name="import_template"),
     path("import/<str:token>/", views.lead_import_preview, name="import_preview"),
+    path("reassign/", views.lead_reassign, name="reassign"),
+    path("reassign/people/", views.lead_reassign_people, name="reassign_people"),
+    path("sla/", views.lead_sla, name="sla"),
     path("<int:pk>/", views.lead_detail, name="detail"),
     path("<int:pk>/<str:transition>/", views.lead_transition, name="transition"),
 ]

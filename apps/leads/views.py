@@ -7,11 +7,13 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -19,10 +21,18 @@ from apps.core.errors import Conflict
 
 from . import importing, selectors, services, webform
 from .choices import LeadGrade, LeadSource, LeadStatus
-from .forms import LeadDataForm, LeadImportUploadForm, LeadWebForm, ReasonForm
+from .forms import (
+    LeadDataForm,
+    LeadImportUploadForm,
+    LeadReassignForm,
+    LeadWebForm,
+    ReasonForm,
+    SlaPeriodForm,
+)
 from .models import Lead
-from .permissions import available_transitions
-from .selectors import lead_get, lead_touches
+from .periods import Period, period_bounds
+from .permissions import available_transitions, can_view_team_sla, may_reassign
+from .selectors import lead_get, lead_reassignments, lead_touches
 
 PER_PAGE = 50
 _SERVICES = {
@@ -63,16 +73,17 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         number = max(1, int(request.GET.get("page", "1")))
     except ValueError:
         number = 1
-    rows = list(qs.order_by("-updated_at", "-id")[(number - 1) * PER_PAGE : number * PER_PAGE + 1])
+    rows, has_next = selectors.lead_page(qs, number=number, per_page=PER_PAGE)
     context = {
-        "leads": rows[:PER_PAGE],
+        "leads": rows,
         "filters": f,
         "page_number": number,
-        "has_next": len(rows) > PER_PAGE,
+        "has_next": has_next,
         "statuses": LeadStatus.choices,
         "grades": LeadGrade.choices,
         "sources": LeadSource.choices,
         "can_import": importing.can_import(request.user),
+        "can_reassign": may_reassign(request.user),
     }
     partial = request.htmx and not request.htmx.history_restore_request
     response = render(request, "leads/_results.html" if partial else "leads/list.html", context)
@@ -86,6 +97,9 @@ def _detail_context(request: HttpRequest, lead) -> dict:
         "transitions": available_transitions(request.user, lead),
         "touches": lead_touches(lead=lead),
         "reason_form": ReasonForm(),
+        "reassignments": lead_reassignments(lead=lead),
+        "can_reassign": may_reassign(request.user)
+        and lead.status not in (LeadStatus.CONVERTED, LeadStatus.DISQUALIFIED),
     }
 
 
@@ -260,3 +274,130 @@ def lead_import_preview(request: HttpRequest, token: str) -> HttpResponse:
     }
     status = 200 if plan.can_import or request.method == "GET" else 400
     return render(request, "leads/import_preview.html", context, status=status)
+
+
+# --- reassignment (改派) -------------------------------------------------------------------
+
+PEOPLE_MATCHES = 20
+
+
+def _reassigner(request: HttpRequest) -> None:
+    if not may_reassign(request.user):
+        raise PermissionDenied(_("Only supervisors, managers and administrators reassign leads."))
+
+
+def _lead_ids(values: list[str]) -> list[int]:
+    ids = []
+    for value in values:
+        try:
+            ids.append(int(value))
+        except ValueError:
+            raise Http404 from None
+    return sorted(set(ids))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def lead_reassign(request: HttpRequest) -> HttpResponse:
+    """Give the chosen leads (`?lead=1&lead=2`, from the list or a lead's page) to a person of
+    the user's scope, with a reason; several leads are reassigned all or nothing. A lead
+    outside the user's scope is a 404; a user who does not reassign gets a 403."""
+    _reassigner(request)
+    data = request.POST if request.method == "POST" else request.GET
+    ids = _lead_ids(data.getlist("lead"))
+    if not ids:
+        messages.info(request, _("Select the leads to reassign first."))
+        return redirect("leads:list")
+    if len(ids) > services.MAX_BULK_REASSIGN:
+        messages.error(
+            request,
+            _("Choose at most %(max)d leads at a time.") % {"max": services.MAX_BULK_REASSIGN},
+        )
+        return redirect("leads:list")
+    leads = list(
+        selectors.lead_list(user=request.user).filter(pk__in=ids).order_by("company_name", "pk")
+    )
+    if len(leads) != len(ids):
+        raise Http404
+    form = LeadReassignForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        to, reason = form.cleaned_data["to"], form.cleaned_data["reason"]
+        try:
+            if len(leads) == 1:
+                services.lead_reassign(lead=leads[0], to=to, by=request.user, reason=reason)
+            else:
+                services.lead_reassign_bulk(leads=leads, to=to, by=request.user, reason=reason)
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                for error in errors:
+                    form.add_error(field if field in form.fields else None, error)
+        except (Conflict, PermissionDenied) as exc:
+            form.add_error(None, str(exc))
+        else:
+            messages.success(
+                request,
+                ngettext(
+                    "%(count)d lead was given to %(name)s.",
+                    "%(count)d leads were given to %(name)s.",
+                    len(leads),
+                )
+                % {"count": len(leads), "name": to.display_name},
+            )
+            if len(leads) == 1:
+                return redirect(leads[0].get_absolute_url())
+            return redirect("leads:list")
+    context = {"leads": leads, "form": form, "chosen": form.chosen}
+    return render(request, "leads/reassign.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+def lead_reassign_people(request: HttpRequest) -> HttpResponse:
+    """Up to 20 people of the user's scope matching what was typed: the choices of the new
+    owner on the reassignment page (an htmx fragment; no list of every user is loaded)."""
+    _reassigner(request)
+    q = request.GET.get("q", "").strip()[:100]
+    people = (
+        list(selectors.reassign_candidates(user=request.user, search=q)[:PEOPLE_MATCHES])
+        if q
+        else []
+    )
+    context = {"people": people, "q": q, "limit": PEOPLE_MATCHES}
+    return render(request, "leads/_reassign_people.html", context)
+
+
+# --- response SLA compliance (线索响应及时率) ------------------------------------------------
+
+SLA_BREACHED_PER_PAGE = 25
+
+
+@login_required
+def lead_sla(request: HttpRequest) -> HttpResponse:
+    """First-response SLA compliance of the leads in the user's scope due in a period: the
+    figures, per rep and per grade, and the leads that missed it (paged). For those who
+    oversee others' leads; anyone else gets a 404, as for a lead outside their scope."""
+    if not can_view_team_sla(request.user):
+        raise Http404
+    form = SlaPeriodForm(request.GET)  # always bound: no parameters is this month
+    context: dict = {"form": form, "periods": Period.choices, "custom": Period.CUSTOM}
+    if not form.is_valid():
+        context["period"] = request.GET.get("period", "")
+        return render(request, "leads/sla.html", context, status=400)
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    bounds = period_bounds(start, end)
+    report = selectors.lead_sla_report(user=request.user, period=bounds)
+    # The breached figure counts the very rows the list pages through: no COUNT(*) again.
+    paginator = Paginator(
+        selectors.lead_sla_breached(user=request.user, period=bounds), SLA_BREACHED_PER_PAGE
+    )
+    paginator.__dict__["count"] = report.total.breached
+    page = paginator.get_page(request.GET.get("page"))
+    context.update(
+        {
+            "period": form.cleaned_data["period"],
+            "start": start,
+            "end": end,
+            "report": report,
+            "page": page,
+        }
+    )
+    return render(request, "leads/sla.html", context)

@@ -111,10 +111,14 @@ def test_supervisor_assigns_a_waiting_lead(capture, territories, org):
     assert lead.first_response_due_at is not None
 
 
-def test_reassignment_to_someone_outside_scope_is_refused(capture, territories, org):
+def test_reassignment_to_someone_outside_scope_is_an_error_of_the_new_owner(
+    capture, territories, org
+):
     lead = capture(region="上海").lead
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ValidationError) as error:
         services.lead_reassign(lead=lead, to=org.rep2a, by=org.sup1, reason="x")
+    assert list(error.value.message_dict) == ["to"]
+    assert Lead.objects.get(pk=lead.pk).owner == org.rep1a
 
 
 def test_reassignment_of_a_lead_outside_scope_is_refused(capture, territories, org):
