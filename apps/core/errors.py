@@ -12,10 +12,15 @@ from __future__ import annotations
 class Conflict(Exception):
     """A state conflict or a failed guard; the message says why, in the user's language."""
 
-    def __init__(self, message: str, *, code: str = "conflict") -> None:
+    def __init__(
+        self, message: str, *, code: str = "conflict", messages: list[str] | None = None
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
+        # Each reason on its own (e.g. every unmet guard of a transition), for pages that
+        # list them; `message` is them all in one sentence.
+        self.messages = messages if messages is not None else [str(message)]
 
     def __str__(self) -> str:
         return str(self.message)

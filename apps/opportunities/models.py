@@ -100,8 +100,14 @@ def has_back_reason(opportunity: Opportunity) -> bool:
     return bool((getattr(opportunity, "_move_reason", "") or "").strip())
 
 
-# Won needs a signed contract once contracts exist; until then an approved quote (issue 5).
-WIN_CONDITIONS = [has_approved_quote]
+@guard(_("The opportunity needs a signed contract."))
+def has_signed_contract(opportunity: Opportunity) -> bool:
+    # Read through the reverse relation: the contracts app depends on this one, not the reverse.
+    return opportunity.contracts.filter(status__in=["signed", "executing", "completed"]).exists()
+
+
+# Won needs a signed contract (issue 6; an approved quote was enough before contracts).
+WIN_CONDITIONS = [has_signed_contract]
 
 
 @track()

@@ -1,3 +1,10 @@
-"""Pages of this part of the app (included by the app's urls.py)."""
+"""Pipeline figure pages (商机分析), in the shared "opportunities" namespace."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from . import views_figures
+
+urlpatterns = [
+    path("forecast/", views_figures.forecast, name="forecast"),
+    path("funnel/", views_figures.funnel, name="funnel"),
+]

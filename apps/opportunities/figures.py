@@ -1,0 +1,673 @@
+"""Pipeline figures (商机分析): the one source of truth for the stage durations, the funnel, the
+win rate, the cycle time and the weighted forecast that the pages, the API and later reports
+show.
+
+Every figure is over the caller's data scope (`apps.accounts.scope`: own, own + the units they
+head, or the whole company), optionally narrowed to a **team** (an org unit and every unit
+below it, by the owner's unit) or one **owner**. A **period** is [start, end) of instants (the
+local days of settings.TIME_ZONE, `apps.leads.periods.period_bounds`).
+
+Definitions:
+
+- **Stage duration** (阶段停留时长), per open stage: the number, the average and the median
+  (`percentile_cont(0.5)`) of `left_at − entered_at`, in days, over the stage-history rows
+  (`StageChange`) whose `left_at` is in the period — stays that ended in the period. Current
+  stays (not left yet) are **not** counted by default; with `include_current=True` the current
+  stays in open stages that began before the end of the period are counted too, up to now.
+  Won and lost are terminal: they have no duration.
+- **Funnel conversion** (漏斗转化): the opportunities *created* in the period. A deal
+  **reached** a stage when it has a stage-history row for that stage or a later one (in the
+  order prospecting → qualification → needs analysis → proposal → negotiation → won; lost is
+  not "later"): a deal that moved back and forth is counted once per stage (distinct deals,
+  by the furthest stage it ever reached). The **conversion rate** of a stage is reached(next
+  stage) / reached(stage); won and lost are the deals now won / lost.
+- **Win rate** (赢单率) = won / (won + lost) among the deals **closed in the period** (their
+  won or lost stage-history row was entered in the period), per rep, per team (the owner's
+  org unit) and in total. None when nothing closed.
+- **Cycle time** (成交周期) = the average days from the deal's creation to its win, over the
+  deals won in the period.
+- **Weighted forecast** (加权预测): open deals by expected close month — this month and the
+  next months (6 in all by default); a deal whose expected close date is before this month is
+  **overdue** (逾期), one after the last month or without a date is left out. Per cell Σ amount
+  and Σ amount × probability / 100, the probability being the `StageSetting` of the deal's
+  current stage; per rep, per team (the owner's org unit) and the totals. Each row has a
+  `target` (None for now): the goals issue fills it with the target of the month to compare.
+
+Each figure is one grouped SQL aggregate (GROUP BY stage / owner in the database, never a
+Python loop over deals); the rolled-up team and total rows add up the per-owner rows, so they
+always agree with them. The scope is an `owner_id IN (subquery of visible users)` filter (or
+none company-wide, or `owner_id = me`), which keeps the stage-history indexes usable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import (
+    Aggregate,
+    Avg,
+    Case,
+    Count,
+    DecimalField,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    FloatField,
+    Func,
+    IntegerField,
+    Max,
+    Q,
+    QuerySet,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce, TruncMonth
+from django.utils import timezone
+
+from apps.accounts.models import OrgUnit, User
+from apps.accounts.names import person_name
+from apps.accounts.scope import Scope, headed_paths, scope_of, visible_users
+
+from .choices import OPEN_STAGES, Stage
+from .models import Opportunity, StageChange, StageSetting
+
+ZERO = Decimal("0.00")
+CENT = Decimal("0.01")
+DAY_SECONDS = 86400.0
+DEFAULT_FORECAST_MONTHS = 6
+MAX_FORECAST_MONTHS = 12
+OVERDUE = "overdue"
+# The forward order of the stages a deal can reach (lost is not "further" than any stage).
+FUNNEL_STAGES = (*OPEN_STAGES, Stage.WON)
+_MONEY = DecimalField(max_digits=20, decimal_places=4)
+
+
+# --- SQL building blocks -------------------------------------------------------------------
+
+
+class Median(Aggregate):
+    """`percentile_cont(0.5) WITHIN GROUP (ORDER BY x)`: Postgres' ordered-set aggregate."""
+
+    function = "percentile_cont"
+    template = "%(function)s(0.5) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+
+def _seconds(later, earlier) -> Func:
+    """EXTRACT(EPOCH FROM later − earlier): an interval as seconds (float)."""
+    return Func(
+        ExpressionWrapper(later - earlier, output_field=DurationField()),
+        template="EXTRACT(EPOCH FROM %(expressions)s)",
+        output_field=FloatField(),
+    )
+
+
+def _days(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / DAY_SECONDS, 1)
+
+
+def _rate(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def _pct(rate: float | None) -> float | None:
+    return None if rate is None else round(rate * 100, 1)
+
+
+def _money(value: Decimal | None) -> Decimal:
+    return (value or ZERO).quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def _name(first: str | None, last: str | None, username: str | None) -> str:
+    return person_name(first or "", last or "") or (username or "")
+
+
+# --- scope ---------------------------------------------------------------------------------
+
+
+def figure_teams(*, user: User) -> QuerySet[OrgUnit]:
+    """Units `user` may narrow the figures to: every active unit company-wide, else the units
+    they head and those below, else none (a rep has only their own figures)."""
+    scope = scope_of(user)
+    units = OrgUnit.objects.filter(is_active=True)
+    if scope is Scope.ALL:
+        return units.order_by("path")
+    if scope is not Scope.SUBTREE:
+        return units.none()
+    q = Q()
+    for path in headed_paths(user):
+        q |= Q(path__startswith=path)
+    return units.filter(q).order_by("path")
+
+
+def figure_people(*, user: User, team: OrgUnit | None = None) -> QuerySet[User]:
+    """The people whose figures `user` may see (in `team`'s subtree when given)."""
+    people = visible_users(user)
+    if team is not None:
+        people = people.filter(org_unit__path__startswith=team.path)
+    return people
+
+
+def owner_q(
+    user: User, *, team: OrgUnit | None = None, owner: User | None = None, prefix: str = ""
+) -> Q:
+    """The filter on `<prefix>owner_id` for `user`'s scope narrowed to `team` / `owner`.
+
+    Company-wide and unnarrowed it is no filter at all; for one person an equality; otherwise
+    `owner_id IN (SELECT id FROM user …)`, which Postgres turns into a hash semi-join, so the
+    stage-history and opportunity indexes stay usable. `team` and `owner` are expected to be
+    checked against the scope by the caller (`figure_teams`, `figure_people`); one outside the
+    scope gives no rows."""
+    column = f"{prefix}owner_id"
+    scope = scope_of(user)
+    if scope is Scope.NONE:
+        return Q(pk__in=[])
+    if owner is not None:
+        if scope is Scope.ALL or owner.pk == user.pk:
+            return Q(**{column: owner.pk})
+        return Q(**{column: owner.pk}) & Q(**{f"{column}__in": visible_users(user).values("pk")})
+    if team is None:
+        if scope is Scope.ALL:
+            return Q()
+        if scope is Scope.OWN:
+            return Q(**{column: user.pk})
+    if scope is Scope.OWN:  # a rep narrowing to a team: only their own deals, if in it
+        return Q(**{column: user.pk}) & Q(
+            **{f"{column}__in": figure_people(user=user, team=team).values("pk")}
+        )
+    return Q(**{f"{column}__in": figure_people(user=user, team=team).values("pk")})
+
+
+# --- stage settings ------------------------------------------------------------------------
+
+
+def stage_settings() -> dict[str, StageSetting]:
+    """{stage: StageSetting}: probability and expected days (seven rows, one query)."""
+    return {s.stage: s for s in StageSetting.objects.all()}
+
+
+# --- stage durations -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StageDuration:
+    """How long deals stayed in one stage (stays that ended in the period)."""
+
+    stage: str
+    stays: int
+    avg_days: float | None
+    median_days: float | None
+    expected_days: int | None = None
+
+    @property
+    def label(self) -> str:
+        return str(Stage(self.stage).label)
+
+    @property
+    def over_expected(self) -> bool:
+        return bool(self.expected_days and self.avg_days and self.avg_days > self.expected_days)
+
+
+def stage_durations(
+    *,
+    user: User,
+    period: tuple[datetime, datetime],
+    team: OrgUnit | None = None,
+    owner: User | None = None,
+    include_current: bool = False,
+    now: datetime | None = None,
+    settings_by_stage: dict[str, StageSetting] | None = None,
+) -> list[StageDuration]:
+    """Count, average and median days per open stage (see the module docstring): one
+    aggregate query, plus one for the expected days unless `settings_by_stage` is given. Every
+    open stage has a row, in stage order.
+
+    The query is one row of `FILTER (WHERE stage = …)` aggregates rather than a GROUP BY
+    stage: Postgres then sorts only each stage's durations (a float each) for its median,
+    instead of sorting all the stays by stage first (which spills to disk at scale)."""
+    start, end = period
+    now = now or timezone.now()
+    in_period = Q(left_at__gte=start, left_at__lt=end)
+    left = F("left_at")
+    if include_current:
+        in_period |= Q(left_at__isnull=True, entered_at__lt=end)
+        left = Coalesce(F("left_at"), Value(now))
+    seconds = _seconds(left, F("entered_at"))
+    aggregates = {}
+    for i, stage in enumerate(OPEN_STAGES):
+        only = Q(stage=stage)
+        aggregates[f"n{i}"] = Count("id", filter=only)
+        aggregates[f"avg{i}"] = Avg(seconds, filter=only)
+        aggregates[f"median{i}"] = Median(seconds, filter=only)
+    row = (
+        StageChange.objects.filter(owner_q(user, team=team, owner=owner, prefix="opportunity__"))
+        # entered_at < end follows from left_at < end; said so the (stage, entered_at) index
+        # can bound the scan.
+        .filter(in_period, stage__in=OPEN_STAGES, entered_at__lt=end)
+        .order_by()
+        .aggregate(**aggregates)
+    )
+    settings_by_stage = stage_settings() if settings_by_stage is None else settings_by_stage
+    result = []
+    for i, stage in enumerate(OPEN_STAGES):
+        setting = settings_by_stage.get(stage)
+        result.append(
+            StageDuration(
+                stage=stage,
+                stays=row[f"n{i}"] or 0,
+                avg_days=_days(row[f"avg{i}"]),
+                median_days=_days(row[f"median{i}"]),
+                expected_days=setting.expected_days if setting else None,
+            )
+        )
+    return result
+
+
+# --- funnel --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FunnelStep:
+    stage: str
+    reached: int
+    next_rate: float | None  # reached(next) / reached(this); None for won or when 0 reached
+    share: float | None  # reached / created: the width of the funnel bar
+
+    @property
+    def label(self) -> str:
+        return str(Stage(self.stage).label)
+
+    @property
+    def next_pct(self) -> float | None:
+        return _pct(self.next_rate)
+
+    @property
+    def share_pct(self) -> float:
+        return _pct(self.share) or 0.0
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """The deals created in the period and how far they went."""
+
+    created: int
+    won: int
+    lost: int
+    steps: list[FunnelStep]
+
+    @property
+    def open(self) -> int:
+        return self.created - self.won - self.lost
+
+    @property
+    def win_rate(self) -> float | None:
+        return _rate(self.won, self.won + self.lost)
+
+    @property
+    def win_pct(self) -> float | None:
+        return _pct(self.win_rate)
+
+
+def funnel(
+    *,
+    user: User,
+    period: tuple[datetime, datetime],
+    team: OrgUnit | None = None,
+    owner: User | None = None,
+) -> Funnel:
+    """The funnel of the deals created in the period (see the module docstring): one query —
+    the furthest stage each deal reached (GROUP BY deal) counted per stage around it."""
+    start, end = period
+    furthest = Max(
+        Case(
+            *[When(stage_history__stage=s, then=Value(i)) for i, s in enumerate(FUNNEL_STAGES)],
+            default=Value(-1),
+            output_field=IntegerField(),
+        )
+    )
+    per_deal = (
+        Opportunity.objects.filter(owner_q(user, team=team, owner=owner))
+        .filter(created_at__gte=start, created_at__lt=end)
+        .order_by()
+        .annotate(furthest=furthest)
+    )
+    counts = {
+        f"reached_{i}": Count("id", filter=Q(furthest__gte=i)) for i in range(len(FUNNEL_STAGES))
+    }
+    row = per_deal.aggregate(
+        created=Count("id"),
+        won=Count("id", filter=Q(stage=Stage.WON)),
+        lost=Count("id", filter=Q(stage=Stage.LOST)),
+        **counts,
+    )
+    created = row["created"] or 0
+    reached = [row[f"reached_{i}"] or 0 for i in range(len(FUNNEL_STAGES))]
+    steps = []
+    for i, stage in enumerate(FUNNEL_STAGES):
+        nxt = reached[i + 1] if i + 1 < len(reached) else None
+        steps.append(
+            FunnelStep(
+                stage=stage,
+                reached=reached[i],
+                next_rate=None if nxt is None else _rate(nxt, reached[i]),
+                share=_rate(reached[i], created),
+            )
+        )
+    return Funnel(created=created, won=row["won"] or 0, lost=row["lost"] or 0, steps=steps)
+
+
+# --- win rate and cycle time ---------------------------------------------------------------
+
+
+@dataclass
+class ClosedFigures:
+    """Deals closed in the period: won, lost, and the summed days to win (for the average)."""
+
+    won: int = 0
+    lost: int = 0
+    cycle_seconds: float = 0.0
+
+    @property
+    def closed(self) -> int:
+        return self.won + self.lost
+
+    @property
+    def win_rate(self) -> float | None:
+        return _rate(self.won, self.won + self.lost)
+
+    @property
+    def win_pct(self) -> float | None:
+        return _pct(self.win_rate)
+
+    @property
+    def cycle_days(self) -> float | None:
+        return _days(self.cycle_seconds / self.won) if self.won else None
+
+    def add(self, other: ClosedFigures) -> None:
+        self.won += other.won
+        self.lost += other.lost
+        self.cycle_seconds += other.cycle_seconds
+
+
+@dataclass
+class ClosedRow:
+    """A rep's or a team's line of the win-rate table."""
+
+    kind: str  # "rep" | "team"
+    id: int | None
+    name: str
+    figures: ClosedFigures
+    unit_id: int | None = None
+
+
+@dataclass
+class WinRates:
+    total: ClosedFigures
+    by_rep: list[ClosedRow]
+    by_team: list[ClosedRow]
+
+
+def win_rates(
+    *,
+    user: User,
+    period: tuple[datetime, datetime],
+    team: OrgUnit | None = None,
+    owner: User | None = None,
+) -> WinRates:
+    """Win rate and cycle time per rep, per team (the owner's unit) and in total (see the
+    module docstring): one query grouped by owner over the won/lost stage-history rows entered
+    in the period (the `(stage, entered_at)` index)."""
+    start, end = period
+    rows = (
+        StageChange.objects.filter(owner_q(user, team=team, owner=owner, prefix="opportunity__"))
+        .filter(stage__in=[Stage.WON, Stage.LOST], entered_at__gte=start, entered_at__lt=end)
+        .order_by()
+        .values(
+            "opportunity__owner_id",
+            "opportunity__owner__username",
+            "opportunity__owner__first_name",
+            "opportunity__owner__last_name",
+            "opportunity__owner__org_unit_id",
+            "opportunity__owner__org_unit__name",
+        )
+        .annotate(
+            won=Count("opportunity_id", filter=Q(stage=Stage.WON), distinct=True),
+            lost=Count("opportunity_id", filter=Q(stage=Stage.LOST), distinct=True),
+            cycle=Sum(
+                _seconds(F("entered_at"), F("opportunity__created_at")),
+                filter=Q(stage=Stage.WON),
+            ),
+        )
+    )
+    total = ClosedFigures()
+    reps: list[ClosedRow] = []
+    teams: dict[int | None, ClosedRow] = {}
+    for row in rows:  # one row per owner, not per deal
+        figures = ClosedFigures(won=row["won"], lost=row["lost"], cycle_seconds=row["cycle"] or 0.0)
+        unit_id = row["opportunity__owner__org_unit_id"]
+        reps.append(
+            ClosedRow(
+                "rep", row["opportunity__owner_id"],
+                _name(row["opportunity__owner__first_name"], row["opportunity__owner__last_name"],
+                      row["opportunity__owner__username"]),
+                figures, unit_id=unit_id,
+            )
+        )  # fmt: skip
+        team_row = teams.setdefault(
+            unit_id,
+            ClosedRow("team", unit_id, row["opportunity__owner__org_unit__name"] or "",
+                      ClosedFigures(), unit_id=unit_id),
+        )  # fmt: skip
+        team_row.figures.add(figures)
+        total.add(figures)
+    reps.sort(key=lambda r: (-(r.figures.win_rate or 0), -r.figures.won, r.name))
+    by_team = sorted(teams.values(), key=lambda r: r.name)
+    return WinRates(total=total, by_rep=reps, by_team=by_team)
+
+
+# --- weighted forecast ---------------------------------------------------------------------
+
+
+def add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+@dataclass
+class ForecastCell:
+    """Open deals in one bucket: how many, Σ amount and Σ amount × probability."""
+
+    deals: int = 0
+    amount: Decimal = ZERO
+    weighted: Decimal = ZERO
+
+    def add(self, other: ForecastCell) -> None:
+        self.deals += other.deals
+        self.amount += other.amount
+        self.weighted += other.weighted
+
+
+@dataclass(frozen=True)
+class ForecastBucket:
+    key: str  # "overdue" or "YYYY-MM"
+    month: date | None  # the first of the month; None for overdue
+
+
+@dataclass
+class ForecastRow:
+    """A rep's or a team's line of the forecast: a cell per bucket and the row's total.
+    `target` is where the goals issue puts the target of the period to compare with."""
+
+    kind: str  # "rep" | "team" | "total"
+    id: int | None
+    name: str
+    cells: dict[str, ForecastCell] = field(default_factory=dict)
+    unit_id: int | None = None
+    target: Decimal | None = None
+    # The cells in bucket order, each {"key", "month", "deals", "amount", "weighted"}.
+    ordered: list[dict] = field(default_factory=list)
+
+    @property
+    def total(self) -> ForecastCell:
+        total = ForecastCell()
+        for cell in self.cells.values():
+            total.add(cell)
+        return total
+
+    def cell(self, key: str) -> ForecastCell:
+        return self.cells.get(key) or ForecastCell()
+
+
+@dataclass
+class Forecast:
+    this_month: date
+    buckets: list[ForecastBucket]
+    by_rep: list[ForecastRow]
+    by_team: list[ForecastRow]
+    totals: ForecastRow
+
+    @property
+    def max_amount(self) -> Decimal:
+        """The largest bucket amount (the chart's scale)."""
+        return max([self.totals.cell(b.key).amount for b in self.buckets] + [Decimal("0.01")])
+
+    def chart(self) -> list[dict]:
+        """A bar per bucket: the amount and the weighted amount as % of the largest amount."""
+        top = self.max_amount
+        bars = []
+        for b in self.buckets:
+            cell = self.totals.cell(b.key)
+            bars.append({
+                "bucket": b, "cell": cell,
+                "amount_pct": round(float(cell.amount / top * 100), 1),
+                "weighted_pct": round(float(cell.weighted / top * 100), 1),
+            })  # fmt: skip
+        return bars
+
+
+def forecast(
+    *,
+    user: User,
+    team: OrgUnit | None = None,
+    owner: User | None = None,
+    months: int = DEFAULT_FORECAST_MONTHS,
+    today: date | None = None,
+    settings_by_stage: dict[str, StageSetting] | None = None,
+) -> Forecast:
+    """The weighted forecast (see the module docstring): one query grouped by owner and close
+    month (the probability of each stage is a CASE over the seven `StageSetting` rows, read
+    once, so there is no join per deal), plus the stage settings unless given."""
+    months = max(1, min(months, MAX_FORECAST_MONTHS))
+    today = today or timezone.localdate()
+    first = today.replace(day=1)
+    horizon = add_months(first, months)
+    overdue_month = add_months(first, -1)  # every past month collapses into this one
+    settings_by_stage = stage_settings() if settings_by_stage is None else settings_by_stage
+    probability = Case(
+        *[
+            When(stage=s, then=Value(Decimal(settings_by_stage[s].probability)))
+            for s in OPEN_STAGES
+            if s in settings_by_stage
+        ],
+        default=Value(Decimal(0)),
+        output_field=_MONEY,
+    )
+    bucket = Case(
+        When(expected_close_date__lt=first, then=Value(overdue_month)),
+        default=TruncMonth("expected_close_date"),
+    )
+    rows = (
+        Opportunity.objects.filter(owner_q(user, team=team, owner=owner))
+        .filter(stage__in=OPEN_STAGES, expected_close_date__lt=horizon)
+        .order_by()
+        .annotate(bucket=bucket)
+        .values(
+            "owner_id",
+            "owner__username",
+            "owner__first_name",
+            "owner__last_name",
+            "owner__org_unit_id",
+            "owner__org_unit__name",
+            "bucket",
+        )
+        .annotate(
+            deals=Count("id"),
+            amount_sum=Coalesce(Sum("amount"), Value(ZERO), output_field=_MONEY),
+            weighted_sum=Coalesce(
+                Sum(F("amount") * probability / Value(Decimal(100)), output_field=_MONEY),
+                Value(ZERO),
+                output_field=_MONEY,
+            ),
+        )
+    )
+    buckets = [ForecastBucket(OVERDUE, None)] + [
+        ForecastBucket(add_months(first, i).strftime("%Y-%m"), add_months(first, i))
+        for i in range(months)
+    ]
+    reps: dict[int, ForecastRow] = {}
+    teams: dict[int | None, ForecastRow] = {}
+    totals = ForecastRow("total", None, "")
+    for row in rows:  # one row per owner and month, not per deal
+        month = row["bucket"]
+        if isinstance(month, datetime):  # date_trunc of a date is a timestamp
+            month = month.date()
+        key = OVERDUE if month < first else month.strftime("%Y-%m")
+        cell = ForecastCell(row["deals"], _money(row["amount_sum"]), _money(row["weighted_sum"]))
+        unit_id = row["owner__org_unit_id"]
+        rep = reps.setdefault(
+            row["owner_id"],
+            ForecastRow("rep", row["owner_id"],
+                        _name(row["owner__first_name"], row["owner__last_name"],
+                              row["owner__username"]), unit_id=unit_id),
+        )  # fmt: skip
+        team_row = teams.setdefault(
+            unit_id,
+            ForecastRow("team", unit_id, row["owner__org_unit__name"] or "", unit_id=unit_id),
+        )
+        for target_row in (rep, team_row, totals):
+            target_row.cells.setdefault(key, ForecastCell()).add(cell)
+    for each in (*reps.values(), *teams.values(), totals):
+        each.ordered = [{"key": b.key, "month": b.month, **vars(each.cell(b.key))} for b in buckets]
+    by_rep = sorted(reps.values(), key=lambda r: (-r.total.weighted, r.name))
+    by_team = sorted(teams.values(), key=lambda r: r.name)
+    return Forecast(
+        this_month=first, buckets=buckets, by_rep=by_rep, by_team=by_team, totals=totals
+    )
+
+
+# --- the lot, for a page -------------------------------------------------------------------
+
+
+@dataclass
+class PipelineFigures:
+    funnel: Funnel
+    durations: list[StageDuration]
+    win_rates: WinRates
+
+
+def pipeline_figures(
+    *,
+    user: User,
+    period: tuple[datetime, datetime],
+    team: OrgUnit | None = None,
+    owner: User | None = None,
+    include_current: bool = False,
+    settings_by_stage: dict[str, StageSetting] | None = None,
+) -> PipelineFigures:
+    """Funnel, stage durations and win rates of one period: three aggregate queries (four
+    without `settings_by_stage`)."""
+    return PipelineFigures(
+        funnel=funnel(user=user, period=period, team=team, owner=owner),
+        durations=stage_durations(
+            user=user,
+            period=period,
+            team=team,
+            owner=owner,
+            include_current=include_current,
+            settings_by_stage=settings_by_stage,
+        ),
+        win_rates=win_rates(user=user, period=period, team=team, owner=owner),
+    )
