@@ -3,9 +3,9 @@
 stage history with realistic durations. Idempotent: a deal whose name exists is skipped.
 
 Why direct model writes rather than the services: the services stamp every move "now", and a
-demo needs a history spread over 90 days; deals past the proposal stage would also need an
-approved quote (and won, a contract), which belong to other parts of the app. The rows written
-here are the ones the services would have written (the stage through the constructor, one
+demo needs a history spread over 90 days. Deals in negotiation or won get an approved quote
+through the real quote and approval services (demo_catalogue.create_approved_quote). The rows
+written here are the ones the services would have written (the stage through the constructor, one
 StageChange per stay, closed_at, the lost reason and competitor), just backdated.
 """
 
@@ -21,6 +21,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.customers.models import Customer
 
+from . import demo_catalogue
 from .choices import OPEN_STAGES, Stage
 from .models import Opportunity, StageChange
 
@@ -46,6 +47,7 @@ def _path(final: str, rng: random.Random) -> list[str]:
 
 @transaction.atomic
 def load(stdout=None) -> int:
+    demo_catalogue.load(stdout)  # the products the quotes are made of
     rng = random.Random(20261205)
     now = timezone.now()
     reps = list(User.objects.filter(role="rep", is_active=True).order_by("username"))
@@ -86,16 +88,22 @@ def _create(customer, rep, name, path, days, amount, reason, competitor, now, rn
     closed = final in (Stage.WON, Stage.LOST)
     last_at = entries[-1][1]
     contact = customer.contacts.order_by("-is_primary", "id").first()
+    # A deal in negotiation or won has an approved quote: it is created in negotiation (open,
+    # so the quote service accepts it), quoted through the real approval chain, then closed.
+    quoted = final in (Stage.NEGOTIATION, Stage.WON)
     opportunity = Opportunity.objects.create(
         name=name, customer=customer, owner=rep, contact=contact, amount=amount,
         expected_close_date=(now + timedelta(days=rng.randint(-10, 75))).date()
         if not closed else last_at.date(),
-        stage=final, stage_entered_at=last_at, closed_at=last_at if closed else None,
+        stage=Stage.NEGOTIATION if quoted else final, stage_entered_at=last_at,
+        closed_at=last_at if closed else None,
         needs_analysis=NEEDS if len(path) > 3 else "",
         lost_reason=reason if final == Stage.LOST else "",
         lost_competitor=competitor if final == Stage.LOST else "",
     )  # fmt: skip
-    Opportunity.objects.filter(pk=opportunity.pk).update(created_at=start)
+    if quoted:
+        demo_catalogue.create_approved_quote(opportunity)
+    Opportunity.objects.filter(pk=opportunity.pk).update(created_at=start, stage=final)
     StageChange.objects.bulk_create(
         StageChange(
             opportunity=opportunity, stage=stage, from_stage=from_stage, entered_at=entered,
