@@ -154,6 +154,30 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.customers.tasks.release_pool_due",
         "schedule": crontab(hour=2, minute=30),
     },
+    "visits-mark-missed-plans": {
+        "task": "apps.visits.tasks.mark_missed_plans",
+        "schedule": crontab(hour=0, minute=30),
+    },
+    # Customer tier (A/B/C/D) from the last 12 months' signed contracts.
+    "contracts-customer-tier-recompute": {
+        "task": "apps.contracts.tasks.customer_tier_recompute",
+        "schedule": crontab(hour=2, minute=45),
+    },
+    # Receivables (应收日终): due/overdue, penalty interest, escalation, credit hold, promises.
+    "receivables-daily-run": {
+        "task": "apps.receivables.tasks.daily_run",
+        "schedule": crontab(hour=1, minute=0),
+    },
+    # Stuck deals (停滞商机): owner once, then the supervisor (OPPORTUNITY_STUCK_*).
+    "opportunities-flag-stuck": {
+        "task": "apps.opportunities.tasks.flag_stuck",
+        "schedule": crontab(hour=3, minute=0),
+    },
+    # Monday 00:10 business time: draft every rep's weekly sales report of the week before.
+    "visits-draft-weekly-reports": {
+        "task": "apps.visits.tasks_reports.draft_weekly_reports",
+        "schedule": crontab(hour=0, minute=10, day_of_week=1),
+    },
     "record-worker-heartbeat": {
         "task": "apps.core.tasks.record_worker_heartbeat",
         "schedule": 60.0,
@@ -331,6 +355,8 @@ CUSTOMER_POOL_COOLOFF_DAYS = env.int("CUSTOMER_POOL_COOLOFF_DAYS", default=30)
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     {
         "CustomerStatusEnum": "apps.customers.choices.CustomerStatus",
+        # Draft → pending approval → approved: development applications, credit limit
+        # requests, quotes, contract amendments and write-offs share this one enum.
         "ApplicationStatusEnum": "apps.customers.choices.ApplicationStatus",
         "InvestigationStatusEnum": "apps.customers.choices.InvestigationStatus",
         "CreditRatingEnum": "apps.customers.choices.CreditRating",
@@ -351,7 +377,6 @@ VISIT_WEEKLY_REPORT_DUE_HOURS = env.int("VISIT_WEEKLY_REPORT_DUE_HOURS", default
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     {
         "OpportunityStageEnum": "apps.opportunities.choices.Stage",
-        "QuoteStatusEnum": "apps.opportunities.choices.QuoteStatus",
         "VisitPlanStatusEnum": "apps.visits.choices.PlanStatus",
         "WeeklyReportStatusEnum": "apps.visits.choices.ReportStatus",
         "VisitPurposeEnum": "apps.visits.choices.VisitPurpose",
@@ -373,12 +398,11 @@ CUSTOMER_TIER_THRESHOLDS = env.json(
 SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
     {
         "ContractStatusEnum": "apps.contracts.choices.ContractStatus",
-        "AmendmentStatusEnum": "apps.contracts.choices.AmendmentStatus",
         "InstallmentKindEnum": "apps.contracts.choices.InstallmentKind",
         "InstallmentStatusEnum": "apps.receivables.choices.InstallmentStatus",
         "PaymentStatusEnum": "apps.receivables.choices.PaymentStatus",
         "PaymentMethodEnum": "apps.receivables.choices.PaymentMethod",
+        "CollectionMethodEnum": "apps.receivables.choices.CollectionMethod",
         "PromiseStatusEnum": "apps.receivables.choices.PromiseStatus",
-        "WriteOffStatusEnum": "apps.receivables.choices.WriteOffStatus",
     }
 )
