@@ -60,6 +60,9 @@ ROUTE_MODULES = (
     "apps.opportunities.api_figures",
     "apps.visits.api",
     "apps.visits.api_reports",
+    "apps.contracts.api",
+    "apps.receivables.api",
+    "apps.receivables.api_collections",
 )
 for _module in ROUTE_MODULES:
     for _prefix, _viewset, _basename in importlib.import_module(_module).ROUTES:

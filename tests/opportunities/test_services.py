@@ -42,6 +42,7 @@ def signed_contract(opportunity: Opportunity) -> None:
     )  # fmt: skip
     Contract.objects.filter(pk=contract.pk).update(status="signed")
 
+
 pytestmark = pytest.mark.django_db
 
 
