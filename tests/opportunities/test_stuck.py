@@ -3,6 +3,7 @@ real Celery worker on Redis."""
 
 from __future__ import annotations
 
+import importlib
 from datetime import timedelta
 
 import pytest
@@ -10,10 +11,14 @@ from django.utils import timezone
 
 from apps.notifications.models import Notification
 from apps.opportunities.choices import Stage
-from apps.opportunities.models import Opportunity
+from apps.opportunities.models import Opportunity, StageSetting
 from apps.opportunities.services import opportunity_flag_stuck, opportunity_qualify
 from apps.opportunities.tasks import flag_stuck
 from tests.core.test_celery_worker import queue, worker  # noqa: F401  (fixtures)
+
+DEFAULT_STAGE_SETTINGS = importlib.import_module(
+    "apps.opportunities.migrations.0002_default_stage_settings"
+).DEFAULTS
 
 # prospecting expects 14 days: stuck after 14 × 1.5 = 21 days.
 
@@ -70,7 +75,12 @@ def test_closed_deals_are_never_stuck(org, deal):
 @pytest.mark.celery_worker
 @pytest.mark.django_db(transaction=True)
 def test_stuck_job_in_a_real_worker_alerts_once_then_the_supervisor(org, deal, worker, queue):  # noqa: F811
-    # given a stuck deal already alerted 5 days ago, and a newly stuck one
+    # given the default stage settings (a transaction test may start from a flushed table),
+    # a stuck deal already alerted 5 days ago, and a newly stuck one
+    for stage, probability, days in DEFAULT_STAGE_SETTINGS:
+        StageSetting.objects.get_or_create(
+            stage=stage, defaults={"probability": probability, "expected_days": days}
+        )
     old = deal(org.rep1a, days_ago=40)
     Opportunity.objects.filter(pk=old.pk).update(
         stuck_notified_at=timezone.now() - timedelta(days=5)
