@@ -269,6 +269,8 @@ class StageChange(models.Model):
         indexes = [
             models.Index(fields=["opportunity", "entered_at"], name="stagechange_opp"),
             models.Index(fields=["stage", "entered_at"], name="stagechange_stage"),
+            # Stage durations: the stays that ended in a period, per stage.
+            models.Index(fields=["stage", "left_at"], name="stagechange_stage_left"),
         ]
 
     def __str__(self) -> str:
