@@ -60,3 +60,30 @@ def org_tree(*, user: User) -> list[tuple[OrgUnit, int]]:
         return []
     base = min(u.depth for u in units)
     return [(u, u.depth - base) for u in units]
+
+
+def unit_chain(unit: OrgUnit | None) -> list[OrgUnit]:
+    """The unit and its ancestors, nearest first, with their heads (one query, from the
+    materialized path)."""
+    if unit is None:
+        return []
+    ids = [int(part) for part in unit.path.split(".") if part]
+    units = {u.pk: u for u in OrgUnit.objects.filter(pk__in=ids).select_related("head")}
+    return [units[i] for i in reversed(ids) if i in units]
+
+
+def first_head(units: list[OrgUnit], user: User) -> User | None:
+    """The head of the first active unit of `units` headed by an active user other than
+    `user`."""
+    for unit in units:
+        head = unit.head
+        if unit.is_active and head is not None and head.is_active and head.pk != user.pk:
+            return head
+    return None
+
+
+def supervisor_of(user: User) -> User | None:
+    """The user's direct supervisor (直属上级): the head of their unit, or of the nearest unit
+    above headed by someone else — the one rule for alerts, escalations and the approval
+    step "direct supervisor"."""
+    return first_head(unit_chain(user.org_unit), user)

@@ -21,6 +21,7 @@ from datetime import date
 from django.db.models import Q
 
 from apps.accounts.models import OrgUnit, User
+from apps.accounts.selectors import first_head, supervisor_of, unit_chain
 
 from .choices import ApproverKind
 from .models import ApprovalStep, Delegation
@@ -32,32 +33,21 @@ class Assignee:
     delegated_from: User | None = None
 
 
-def _chain(unit: OrgUnit | None) -> list[OrgUnit]:
-    """The unit and its ancestors, nearest first (one query)."""
-    if unit is None:
-        return []
-    ids = [int(part) for part in unit.path.split(".") if part]
-    units = {u.pk: u for u in OrgUnit.objects.filter(pk__in=ids).select_related("head")}
-    return [units[i] for i in reversed(ids) if i in units]
-
-
 def _first_head(units: list[OrgUnit], submitter: User) -> list[User]:
-    for unit in units:
-        head = unit.head
-        if unit.is_active and head is not None and head.is_active and head.pk != submitter.pk:
-            return [head]
-    return []
+    head = first_head(units, submitter)
+    return [head] if head is not None else []
 
 
 def head_above(submitter: User) -> list[User]:
     """The nearest head above the submitter who is not the submitter."""
-    return _first_head(_chain(submitter.org_unit), submitter)
+    supervisor = supervisor_of(submitter)
+    return [supervisor] if supervisor is not None else []
 
 
 def resolve_step(step: ApprovalStep, submitter: User) -> list[User]:
     """The approvers of `step` for a document submitted by `submitter`, without the submitter
     (before delegation)."""
-    chain = _chain(submitter.org_unit)
+    chain = unit_chain(submitter.org_unit)
     kind = step.approver_kind
     if kind == ApproverKind.DIRECT_SUPERVISOR:
         found = _first_head(chain, submitter)

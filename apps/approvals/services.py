@@ -447,3 +447,23 @@ def approval_escalate_overdue(*, now=None) -> int:
             url=task.request.url or "",
         )
     return len(due)
+
+
+def approval_return_comment(request: ApprovalRequest) -> str:
+    """The comment of the last return (退回) or withdrawal of `request` ("" if none)."""
+    decision = (
+        ApprovalDecision.objects.filter(
+            request=request, decision__in=[Decision.REJECT, Decision.WITHDRAW]
+        )
+        .order_by("-id")
+        .first()
+    )
+    return decision.comment if decision else ""
+
+
+def approval_return_to_draft(document: models.Model, request: ApprovalRequest) -> None:
+    """The `on_rejected` callback of every document with a `return_to_draft` transition and a
+    `return_comment` field: back to draft, keeping the approver's comment for the owner."""
+    document.return_to_draft()
+    document.return_comment = approval_return_comment(request)
+    document.save()

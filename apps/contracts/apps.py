@@ -10,6 +10,7 @@ class ContractsConfig(AppConfig):
     def ready(self) -> None:
         from apps.accounts.choices import Role
         from apps.approvals import registry
+        from apps.approvals.services import approval_return_to_draft
         from apps.core import lookups  # noqa: F401  (registers `ilike_contains`)
         from apps.core.navigation import NavItem, register
 
@@ -25,7 +26,7 @@ class ContractsConfig(AppConfig):
                 get_flags=services.contract_flags,
                 on_submitted=services.on_contract_submitted,
                 on_approved=services.on_contract_approved,
-                on_rejected=services.on_contract_returned,
+                on_rejected=approval_return_to_draft,
             )
         )
         # An amendment goes through the same chain as a contract, on its new amount
@@ -38,7 +39,7 @@ class ContractsConfig(AppConfig):
                 get_amount=lambda amendment: amendment.amount,
                 on_submitted=services.on_amendment_submitted,
                 on_approved=services.on_amendment_approved,
-                on_rejected=services.on_amendment_returned,
+                on_rejected=approval_return_to_draft,
             )
         )
         register(

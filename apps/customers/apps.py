@@ -10,6 +10,7 @@ class CustomersConfig(AppConfig):
     def ready(self) -> None:
         from apps.accounts.choices import Role
         from apps.approvals import registry
+        from apps.approvals.services import approval_return_to_draft
         from apps.core import lookups  # noqa: F401  (registers `ilike_contains`)
         from apps.core.navigation import NavItem, register
 
@@ -23,7 +24,7 @@ class CustomersConfig(AppConfig):
                 label=_("New-customer development application"),
                 on_submitted=development.on_development_submitted,
                 on_approved=development.on_development_approved,
-                on_rejected=development.on_document_returned,
+                on_rejected=approval_return_to_draft,
             )
         )
         registry.register(
@@ -35,7 +36,7 @@ class CustomersConfig(AppConfig):
                 get_amount=lambda limit_request: limit_request.requested_limit,
                 on_submitted=credit.on_limit_request_submitted,
                 on_approved=credit.on_limit_request_approved,
-                on_rejected=development.on_document_returned,
+                on_rejected=approval_return_to_draft,
             )
         )
 

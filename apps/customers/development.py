@@ -20,8 +20,7 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from apps.accounts.models import User
-from apps.approvals.choices import Decision
-from apps.approvals.models import ApprovalDecision, ApprovalRequest
+from apps.approvals.models import ApprovalRequest
 from apps.approvals.services import approval_assert_editable, approval_submit
 from apps.core.errors import Conflict
 
@@ -147,20 +146,6 @@ def on_development_submitted(application: DevelopmentApplication, request: Appro
 def on_document_submitted(document: ApprovalDocument, request: ApprovalRequest) -> None:
     document.submit()
     document.return_comment = ""
-    document.save()
-
-
-def on_document_returned(document: ApprovalDocument, request: ApprovalRequest) -> None:
-    """Back to draft, keeping the approver's comment for the applicant (退回)."""
-    decision = (
-        ApprovalDecision.objects.filter(
-            request=request, decision__in=[Decision.REJECT, Decision.WITHDRAW]
-        )
-        .order_by("-id")
-        .first()
-    )
-    document.return_to_draft()
-    document.return_comment = decision.comment if decision else ""
     document.save()
 
 

@@ -10,6 +10,7 @@ class OpportunitiesConfig(AppConfig):
     def ready(self) -> None:
         from apps.accounts.choices import Role
         from apps.approvals import registry
+        from apps.approvals.services import approval_return_to_draft
         from apps.core.navigation import NavItem, register
 
         from . import quotes
@@ -25,7 +26,7 @@ class OpportunitiesConfig(AppConfig):
                 get_percentage=lambda quote: quote.max_discount_pct,
                 on_submitted=quotes.on_quote_submitted,
                 on_approved=quotes.on_quote_approved,
-                on_rejected=quotes.on_quote_returned,
+                on_rejected=approval_return_to_draft,
             )
         )
 

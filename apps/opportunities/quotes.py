@@ -38,8 +38,7 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from apps.accounts.models import User
-from apps.approvals.choices import Decision
-from apps.approvals.models import ApprovalDecision, ApprovalRequest
+from apps.approvals.models import ApprovalRequest
 from apps.approvals.services import approval_assert_editable, approval_submit
 from apps.core.errors import Conflict
 from apps.core.fsm import unmet_messages
@@ -105,7 +104,7 @@ def quote_totals(lines: Sequence[QuoteLine | LineInput]) -> Totals:
     return Totals(list_amount=list_amount, total=total, max_discount_pct=max_discount)
 
 
-def _decimal(raw: Any) -> Decimal | None:
+def parse_decimal(raw: Any) -> Decimal | None:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
     if isinstance(raw, bool):
@@ -166,7 +165,7 @@ def clean_lines(raw_lines: Sequence[Mapping[str, Any]]) -> list[LineInput]:
 
         quantity = unit_price = discount = None
         try:
-            quantity = _decimal(raw.get("quantity"))
+            quantity = parse_decimal(raw.get("quantity"))
         except (InvalidOperation, ValueError):
             error(index, "quantity", _("enter a number for the quantity."))
         else:
@@ -183,7 +182,7 @@ def clean_lines(raw_lines: Sequence[Mapping[str, Any]]) -> list[LineInput]:
                 quantity = None
 
         try:
-            unit_price = _decimal(raw.get("unit_price"))
+            unit_price = parse_decimal(raw.get("unit_price"))
         except (InvalidOperation, ValueError):
             error(index, "unit_price", _("enter a number for the unit price."))
         else:
@@ -200,7 +199,7 @@ def clean_lines(raw_lines: Sequence[Mapping[str, Any]]) -> list[LineInput]:
                 unit_price = None
 
         try:
-            discount = _decimal(raw.get("discount_pct"))
+            discount = parse_decimal(raw.get("discount_pct"))
         except (InvalidOperation, ValueError):
             error(index, "discount_pct", _("enter a number for the discount."))
         else:
@@ -479,20 +478,6 @@ def on_quote_submitted(quote: Quote, request: ApprovalRequest) -> None:
 def on_quote_approved(quote: Quote, request: ApprovalRequest) -> None:
     quote.approve()
     quote.approved_at = timezone.now()
-    quote.save()
-
-
-def on_quote_returned(quote: Quote, request: ApprovalRequest) -> None:
-    """Back to draft, keeping the approver's comment for the owner (退回)."""
-    decision = (
-        ApprovalDecision.objects.filter(
-            request=request, decision__in=[Decision.REJECT, Decision.WITHDRAW]
-        )
-        .order_by("-id")
-        .first()
-    )
-    quote.return_to_draft()
-    quote.return_comment = decision.comment if decision else ""
     quote.save()
 
 

@@ -10,6 +10,7 @@ class ReceivablesConfig(AppConfig):
     def ready(self) -> None:
         from apps.accounts.choices import Role
         from apps.approvals import registry
+        from apps.approvals.services import approval_return_to_draft
         from apps.core.navigation import NavItem, register
         from apps.customers.credit import register_exposure_source
 
@@ -27,7 +28,7 @@ class ReceivablesConfig(AppConfig):
                 get_amount=lambda writeoff: writeoff.amount,
                 on_submitted=services.on_writeoff_submitted,
                 on_approved=services.on_writeoff_approved,
-                on_rejected=services.on_writeoff_returned,
+                on_rejected=approval_return_to_draft,
             )
         )
 
