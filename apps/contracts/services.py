@@ -39,8 +39,8 @@ from django.utils.translation import gettext as _
 from django_fsm import can_proceed
 
 from apps.accounts.models import User
-from apps.approvals.choices import Decision, RequestStatus
-from apps.approvals.models import ApprovalDecision, ApprovalRequest
+from apps.approvals.choices import RequestStatus
+from apps.approvals.models import ApprovalRequest
 from apps.approvals.services import (
     approval_assert_editable,
     approval_request_for,
@@ -56,7 +56,7 @@ from apps.customers.selectors import customer_editable_q
 from apps.notifications.services import notify
 from apps.opportunities.choices import QuoteStatus, Stage
 from apps.opportunities.models import Opportunity, Quote
-from apps.opportunities.quotes import LineInput, clean_lines
+from apps.opportunities.quotes import LineInput, clean_lines, parse_decimal, quote_totals
 from apps.receivables.choices import InstallmentStatus
 from apps.receivables.exposure import pending_contracts
 from apps.receivables.models import Installment
@@ -135,17 +135,6 @@ def credit_portion_of(amounts: Sequence[Decimal], kinds: Sequence[str]) -> Decim
     return max(total - prepaid, ZERO)
 
 
-def _decimal(raw: Any) -> Decimal | None:
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return None
-    if isinstance(raw, bool):
-        raise InvalidOperation
-    value = Decimal(str(raw).strip().replace(",", ""))
-    if not value.is_finite():
-        raise InvalidOperation
-    return value
-
-
 def _date(raw: Any) -> date | None:
     if raw is None or (isinstance(raw, str) and not raw.strip()):
         return None
@@ -195,12 +184,12 @@ def clean_terms(
         amount = percentage = None
         bad = False
         try:
-            amount = _decimal(raw.get("amount"))
+            amount = parse_decimal(raw.get("amount"))
         except (InvalidOperation, ValueError):
             error(index, "amount", _("enter a number for the amount."))
             bad = True
         try:
-            percentage = _decimal(raw.get("percentage"))
+            percentage = parse_decimal(raw.get("percentage"))
         except (InvalidOperation, ValueError):
             error(index, "percentage", _("enter a number for the percentage."))
             bad = True
@@ -265,7 +254,7 @@ def _clean_header(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
         clean["title"] = title
     if data.get("penalty_rate_per_day") not in (None, ""):
         try:
-            rate = _decimal(data["penalty_rate_per_day"])
+            rate = parse_decimal(data["penalty_rate_per_day"])
         except (InvalidOperation, ValueError):
             errors["penalty_rate_per_day"] = [_("Enter a number, e.g. 0.05.")]
         else:
@@ -305,7 +294,7 @@ def _clean_header(data: Mapping[str, Any], *, creating: bool) -> dict[str, Any]:
 
 
 def _lines_total(lines: Sequence[LineInput]) -> Decimal:
-    return sum((line.amount() for line in lines), ZERO)
+    return quote_totals(lines).total
 
 
 def _replace_lines(contract: Contract, lines: Sequence[LineInput]) -> None:
@@ -604,24 +593,6 @@ def on_contract_submitted(contract: Contract, request: ApprovalRequest) -> None:
 def on_contract_approved(contract: Contract, request: ApprovalRequest) -> None:
     contract.approve()
     contract.approved_at = timezone.now()
-    contract.save()
-
-
-def _last_comment(request: ApprovalRequest) -> str:
-    decision = (
-        ApprovalDecision.objects.filter(
-            request=request, decision__in=[Decision.REJECT, Decision.WITHDRAW]
-        )
-        .order_by("-id")
-        .first()
-    )
-    return decision.comment if decision else ""
-
-
-def on_contract_returned(contract: Contract, request: ApprovalRequest) -> None:
-    """Back to draft with the approver's comment (退回), or withdrawn by the owner."""
-    contract.return_to_draft()
-    contract.return_comment = _last_comment(request)
     contract.save()
 
 
@@ -991,12 +962,6 @@ def on_amendment_submitted(amendment: ContractAmendment, request: ApprovalReques
         raise _wrong_state(contract, _("amended"))
     amendment.submit()
     amendment.return_comment = ""
-    amendment.save()
-
-
-def on_amendment_returned(amendment: ContractAmendment, request: ApprovalRequest) -> None:
-    amendment.return_to_draft()
-    amendment.return_comment = _last_comment(request)
     amendment.save()
 
 

@@ -38,6 +38,7 @@ from apps.opportunities.views_quotes import (
     amount_in_words,
     paginate,
 )
+from apps.receivables.choices import OPEN_STATUSES
 
 from . import selectors, services
 from .choices import ContractStatus, InstallmentKind
@@ -326,11 +327,7 @@ def contract_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "installments": installments,
             "installments_paid": sum((i.paid_amount for i in installments), start=0),
             "installments_open": sum(
-                (
-                    i.open_amount
-                    for i in installments
-                    if i.status in ("scheduled", "due", "partially_paid")
-                ),
+                (i.open_amount for i in installments if i.status in OPEN_STATUSES),
                 start=0,
             ),
             "amendments": list(contract.amendments.all()),

@@ -510,6 +510,24 @@ class CustomerDocumentViewMixin:
         data = self.serializer_class(document, context=self.get_serializer_context()).data
         return Response(data, status=code)
 
+    def _create_for_customer(self, write_serializer: type, create: Any) -> Response:
+        """Create a document of a customer in the user's scope (404 otherwise) from the write
+        serializer's data via the service `create(customer=, by=, data=)`."""
+        params = write_serializer(data=self.request.data)
+        params.is_valid(raise_exception=True)
+        data = dict(params.validated_data)
+        customer = get_object_or_404(customer_list(user=self.request.user), pk=data.pop("customer"))
+        document = create(customer=customer, by=self.request.user, data=data)
+        return self._detail(document.pk, status.HTTP_201_CREATED)
+
+    def _update_data(self, write_serializer: type, partial: bool) -> dict:
+        """The validated fields of an update; the customer of a document never changes."""
+        params = write_serializer(data=self.request.data, partial=partial)
+        params.is_valid(raise_exception=True)
+        data = dict(params.validated_data)
+        data.pop("customer", None)
+        return data
+
 
 @extend_schema_view(
     list=extend_schema(
@@ -538,12 +556,9 @@ class DevelopmentApplicationViewSet(
         responses={status.HTTP_201_CREATED: DevelopmentApplicationSerializer},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        params = DevelopmentApplicationWriteSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        data = dict(params.validated_data)
-        customer = get_object_or_404(customer_list(user=request.user), pk=data.pop("customer"))
-        application = development_application_create(customer=customer, by=request.user, data=data)
-        return self._detail(application.pk, status.HTTP_201_CREATED)
+        return self._create_for_customer(
+            DevelopmentApplicationWriteSerializer, development_application_create
+        )
 
     @extend_schema(
         summary=_("Revise a draft application (409 while under approval)"),
@@ -552,12 +567,9 @@ class DevelopmentApplicationViewSet(
     )
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         application = self.get_object()
-        params = DevelopmentApplicationWriteSerializer(
-            data=request.data, partial=kwargs.get("partial", False)
+        data = self._update_data(
+            DevelopmentApplicationWriteSerializer, partial=kwargs.get("partial", False)
         )
-        params.is_valid(raise_exception=True)
-        data = dict(params.validated_data)
-        data.pop("customer", None)
         development_application_update(application=application, by=request.user, data=data)
         return self._detail(application.pk)
 
@@ -649,14 +661,9 @@ class CreditInvestigationViewSet(CustomerDocumentViewMixin, HistoryMixin, ApiRea
         responses={status.HTTP_201_CREATED: CreditInvestigationSerializer},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        params = CreditInvestigationWriteSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        data = dict(params.validated_data)
-        customer = get_object_or_404(customer_list(user=request.user), pk=data.pop("customer"))
-        investigation = credit.credit_investigation_create(
-            customer=customer, by=request.user, data=data
+        return self._create_for_customer(
+            CreditInvestigationWriteSerializer, credit.credit_investigation_create
         )
-        return self._detail(investigation.pk, status.HTTP_201_CREATED)
 
     @extend_schema(
         summary=_("Change the scores of a draft investigation"),
@@ -665,12 +672,9 @@ class CreditInvestigationViewSet(CustomerDocumentViewMixin, HistoryMixin, ApiRea
     )
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         investigation = self.get_object()
-        params = CreditInvestigationWriteSerializer(
-            data=request.data, partial=kwargs.get("partial", False)
+        data = self._update_data(
+            CreditInvestigationWriteSerializer, partial=kwargs.get("partial", False)
         )
-        params.is_valid(raise_exception=True)
-        data = dict(params.validated_data)
-        data.pop("customer", None)
         credit.credit_investigation_update(investigation=investigation, by=request.user, data=data)
         return self._detail(investigation.pk)
 
@@ -770,14 +774,9 @@ class CreditLimitRequestViewSet(CustomerDocumentViewMixin, HistoryMixin, ApiRead
         responses={status.HTTP_201_CREATED: CreditLimitRequestSerializer},
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        params = CreditLimitRequestWriteSerializer(data=request.data)
-        params.is_valid(raise_exception=True)
-        data = dict(params.validated_data)
-        customer = get_object_or_404(customer_list(user=request.user), pk=data.pop("customer"))
-        limit_request = credit.credit_limit_request_create(
-            customer=customer, by=request.user, data=data
+        return self._create_for_customer(
+            CreditLimitRequestWriteSerializer, credit.credit_limit_request_create
         )
-        return self._detail(limit_request.pk, status.HTTP_201_CREATED)
 
     @extend_schema(
         summary=_("Revise a draft request (409 while under approval)"),
@@ -786,12 +785,9 @@ class CreditLimitRequestViewSet(CustomerDocumentViewMixin, HistoryMixin, ApiRead
     )
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         limit_request = self.get_object()
-        params = CreditLimitRequestWriteSerializer(
-            data=request.data, partial=kwargs.get("partial", False)
+        data = self._update_data(
+            CreditLimitRequestWriteSerializer, partial=kwargs.get("partial", False)
         )
-        params.is_valid(raise_exception=True)
-        data = dict(params.validated_data)
-        data.pop("customer", None)
         credit.credit_limit_request_update(limit_request=limit_request, by=request.user, data=data)
         return self._detail(limit_request.pk)
 

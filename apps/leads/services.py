@@ -25,6 +25,7 @@ from django_fsm import can_proceed
 
 from apps.accounts.choices import Role
 from apps.accounts.models import OrgUnit, User
+from apps.accounts.selectors import supervisor_of
 from apps.core.errors import Conflict
 from apps.core.history import history_context
 from apps.customers.models import Contact, Customer
@@ -486,7 +487,7 @@ def lead_sla_flag_breaches(*, now: datetime | None = None) -> int:
     for owner in owners:
         n = by_owner[owner.pk]
         _count(counts, owner, n, own=True)
-        supervisor = _supervisor_of(owner)
+        supervisor = supervisor_of(owner)
         if supervisor is not None:
             _count(counts, supervisor, n, own=False)
     url = _breached_url()
@@ -503,15 +504,6 @@ def lead_sla_flag_breaches(*, now: datetime | None = None) -> int:
 def _count(counts: dict, user: User, n: int, *, own: bool) -> None:
     _user, total, was_own = counts.get(user.pk, (user, 0, own))
     counts[user.pk] = (user, total + n, was_own and own)
-
-
-def _supervisor_of(user: User) -> User | None:
-    unit = user.org_unit
-    while unit is not None:
-        if unit.head_id and unit.head_id != user.pk:
-            return unit.head
-        unit = unit.parent if unit.parent_id else None
-    return None
 
 
 def _breached_url() -> str:

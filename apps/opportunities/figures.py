@@ -73,6 +73,7 @@ from apps.accounts.scope import Scope, headed_paths, scope_of, visible_users
 
 from .choices import OPEN_STAGES, Stage
 from .models import Opportunity, StageChange, StageSetting
+from .selectors import stage_settings
 
 ZERO = Decimal("0.00")
 CENT = Decimal("0.01")
@@ -179,14 +180,6 @@ def owner_q(
             **{f"{column}__in": figure_people(user=user, team=team).values("pk")}
         )
     return Q(**{f"{column}__in": figure_people(user=user, team=team).values("pk")})
-
-
-# --- stage settings ------------------------------------------------------------------------
-
-
-def stage_settings() -> dict[str, StageSetting]:
-    """{stage: StageSetting}: probability and expected days (seven rows, one query)."""
-    return {s.stage: s for s in StageSetting.objects.all()}
 
 
 # --- stage durations -----------------------------------------------------------------------

@@ -304,15 +304,6 @@ def owner_choices(*, user: User, limit: int = 200) -> list[User]:
 
 def team_choices(*, user: User) -> list[OrgUnit]:
     """Org units `user` may filter by: those they head and below (all for company-wide)."""
-    from apps.accounts.scope import Scope, headed_paths, scope_of
+    from .figures import figure_teams
 
-    scope = scope_of(user)
-    units = OrgUnit.objects.filter(is_active=True)
-    if scope is Scope.ALL:
-        return list(units.order_by("path"))
-    if scope is not Scope.SUBTREE:
-        return []
-    q = Q()
-    for path in headed_paths(user):
-        q |= Q(path__startswith=path)
-    return list(units.filter(q).order_by("path"))
+    return list(figure_teams(user=user))

@@ -24,6 +24,7 @@ from django.utils.translation import ngettext
 from django_fsm import can_proceed
 
 from apps.accounts.models import User
+from apps.accounts.selectors import supervisor_of
 from apps.core.errors import Conflict
 from apps.core.fsm import unmet_messages
 from apps.core.history import history_context
@@ -346,16 +347,6 @@ class StuckResult:
     escalated: int
 
 
-def _supervisor_of(user: User) -> User | None:
-    """The head of the nearest unit above `user` headed by someone else."""
-    unit = user.org_unit
-    while unit is not None:
-        if unit.head_id and unit.head_id != user.pk:
-            return unit.head
-        unit = unit.parent if unit.parent_id else None
-    return None
-
-
 def _per_owner(rows: list[tuple[int, int]]) -> dict[int, int]:
     counts: dict[int, int] = {}
     for _id, owner_id in rows:
@@ -408,7 +399,7 @@ def opportunity_flag_stuck(*, now: datetime | None = None) -> StuckResult:
         )  # fmt: skip
     by_supervisor: dict[int, tuple[User, int]] = {}
     for owner_id, n in escalated_by_owner.items():
-        supervisor = _supervisor_of(owners[owner_id])
+        supervisor = supervisor_of(owners[owner_id])
         if supervisor is None:
             continue
         _user, total = by_supervisor.get(supervisor.pk, (supervisor, 0))

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -37,9 +37,9 @@ from apps.customers.models import Contact, Customer
 
 from .choices import CollectionMethod, CollectionTaskStatus, PromiseStatus
 from .models import CollectionRecord, CollectionTask, Installment
+from .services import to_money
 
 HEAD_ROLES = frozenset({Role.SUPERVISOR, Role.MANAGER, Role.ADMIN})
-CENT = Decimal("0.01")
 
 
 # --- permissions -------------------------------------------------------------------------
@@ -90,25 +90,7 @@ def _promise(promised_on: Any, promised_amount: Any, today: date) -> dict[str, l
 
 
 def _amount(value: Any) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError):
-        raise ValidationError(
-            {"promised_amount": [ValidationError(_("Enter an amount."), code="invalid")]}
-        ) from None
-    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(CENT):
-        raise ValidationError(
-            {
-                "promised_amount": [
-                    ValidationError(
-                        _("Enter an amount above 0 with at most two decimals."), code="invalid"
-                    )
-                ]
-            }
-        )
-    return amount
+    return None if value in (None, "") else to_money(value, field="promised_amount")
 
 
 @transaction.atomic

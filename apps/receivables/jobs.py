@@ -318,7 +318,7 @@ def statements() -> dict[str, str]:
 def escalation_chain() -> dict[int, tuple[int | None, int | None]]:
     """{user id: (supervisor id, manager id)} for every user in a unit: the supervisor is the
     nearest active head above the user (not the user), the manager the next one above that
-    (as `apps.leads.services._supervisor_of`, one level further). Two queries."""
+    (as `apps.accounts.selectors.supervisor_of`, one level further). Two queries."""
     units = {u.pk: u for u in OrgUnit.objects.only("id", "parent_id", "head_id")}
     active = set(User.objects.filter(is_active=True).values_list("pk", flat=True))
     chain: dict[int, tuple[int | None, int | None]] = {}

@@ -28,8 +28,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
-from apps.approvals.choices import Decision
-from apps.approvals.models import ApprovalDecision, ApprovalRequest
+from apps.approvals.models import ApprovalRequest
 from apps.approvals.services import approval_assert_editable, approval_submit
 from apps.core.errors import Conflict
 from apps.core.history import history_context
@@ -621,18 +620,4 @@ def on_writeoff_approved(writeoff: WriteOff, request: ApprovalRequest) -> None:
     installment.save()
     writeoff.approve()
     writeoff.approved_at = timezone.now()
-    writeoff.save()
-
-
-def on_writeoff_returned(writeoff: WriteOff, request: ApprovalRequest) -> None:
-    """Back to draft with the approver's comment (退回)."""
-    decision = (
-        ApprovalDecision.objects.filter(
-            request=request, decision__in=[Decision.REJECT, Decision.WITHDRAW]
-        )
-        .order_by("-id")
-        .first()
-    )
-    writeoff.return_to_draft()
-    writeoff.return_comment = decision.comment if decision else ""
     writeoff.save()

@@ -12,7 +12,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -21,7 +20,7 @@ from apps.core.errors import Conflict
 from apps.customers.selectors import customer_list
 
 from . import selectors, services
-from .choices import InstallmentStatus, PaymentStatus
+from .choices import OPEN_STATUSES, InstallmentStatus, PaymentStatus, WriteOffStatus
 from .forms import (
     InstallmentFilterForm,
     PaymentFilterForm,
@@ -29,7 +28,6 @@ from .forms import (
     ReasonForm,
     WriteOffForm,
 )
-from .models import Allocation
 from .permissions import (
     can_allocate,
     can_record_payment,
@@ -56,14 +54,6 @@ def _errors_to_form(form, exc: ValidationError) -> None:
     for field, errors in exc.message_dict.items():
         for error in errors:
             form.add_error(field if field in form.fields else None, error)
-
-
-def contract_url(contract) -> str:
-    """The contract's page, once the contracts pages exist."""
-    try:
-        return contract.get_absolute_url()
-    except NoReverseMatch:
-        return ""
 
 
 # --- workbench and my overdue ------------------------------------------------------------
@@ -289,7 +279,7 @@ def payment_reverse(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def allocation_reverse(request: HttpRequest, pk: int, allocation_pk: int) -> HttpResponse:
     payment = selectors.payment_get(user=request.user, pk=pk)
-    allocation = get_object_or_404(Allocation, pk=allocation_pk, payment=payment)
+    allocation = get_object_or_404(payment.allocations, pk=allocation_pk)
     try:
         services.allocation_reverse(
             allocation=allocation, by=request.user, reason=request.POST.get("reason", "")
@@ -341,16 +331,19 @@ def installment_list(request: HttpRequest) -> HttpResponse:
 
 
 def _installment_context(request: HttpRequest, installment, **extra) -> dict:
-    open_writeoff = any(w.status in ("draft", "pending") for w in installment.write_offs.all())
+    write_offs = list(installment.write_offs.all())
+    open_writeoff = any(
+        w.status in (WriteOffStatus.DRAFT, WriteOffStatus.PENDING) for w in write_offs
+    )
     context = {
         "installment": installment,
-        "contract_url": contract_url(installment.contract),
+        "contract_url": installment.contract.get_absolute_url(),
         "allocations": list(installment.allocations.all()),
-        "write_offs": list(installment.write_offs.all()),
+        "write_offs": write_offs,
         "accruals": list(installment.penalty_accruals.all()),
         "collection_records": list(installment.collection_records.all()),
         "can_write_off": can_write_off(request.user)
-        and installment.status in ("scheduled", "due", "partially_paid")
+        and installment.status in OPEN_STATUSES
         and not open_writeoff,
         "writeoff_form": WriteOffForm(initial={"amount": installment.open_amount}),
     }

@@ -20,13 +20,9 @@ from apps.core.errors import Conflict
 
 from . import collections, selectors
 from .choices import OPEN_STATUSES, CollectionMethod, CollectionTaskStatus, PromiseStatus
+from .views import _errors_to_form, _page_number, _partial
 
 PER_PAGE = 30
-
-
-def _page_number(request: HttpRequest) -> int:
-    raw = request.GET.get("page", "1")
-    return max(1, int(raw)) if raw.isdigit() else 1
 
 
 def _int(value: str | None) -> int | None:
@@ -108,9 +104,7 @@ def collection_create(request: HttpRequest) -> HttpResponse:
                     promised_amount=data["promised_amount"],
                 )
             except ValidationError as exc:
-                for field, errors in exc.message_dict.items():
-                    for error in errors:
-                        form.add_error(field if field in form.fields else None, error)
+                _errors_to_form(form, exc)
             else:
                 messages.success(request, _("Collection record saved."))
                 return redirect(reverse("receivables:collection_list") + f"?customer={customer.pk}")
@@ -167,7 +161,7 @@ def collection_list(request: HttpRequest) -> HttpResponse:
         del context["query"]["page"]
     template = (
         "receivables/collection_list_results.html"
-        if getattr(request, "htmx", False) and not request.htmx.history_restore_request
+        if _partial(request)
         else "receivables/collection_list.html"
     )
     return render(request, template, context)

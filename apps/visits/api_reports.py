@@ -39,6 +39,7 @@ from . import figures as fig
 from . import reports
 from .choices import ReportStatus
 from .models import WeeklyReport
+from .selectors import week_start
 
 TRANSITIONS = ["submit", "review", "return"]
 
@@ -112,7 +113,7 @@ class WeeklyReportFilter(django_filters.FilterSet):
         fields = ["week", "status", "owner", "team", "late"]
 
     def filter_week(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
-        return queryset.filter(week_start=reports.monday(value))
+        return queryset.filter(week_start=week_start(value))
 
     def filter_team(self, queryset: QuerySet, name: str, value: Any) -> QuerySet:
         team = fig.figure_teams(user=self.request.user).filter(pk=value).first()

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from apps.accounts.choices import Role
 from apps.accounts.models import User
+from apps.accounts.selectors import supervisor_of
 
 from . import reports
 from .choices import ReportStatus
@@ -79,7 +80,7 @@ def load(stdout=None) -> int:
         written += 1
         if report.week_start == late_open_week:
             continue  # last week but one: waiting for the supervisor
-        supervisor = reports.supervisor_of(report.owner)
+        supervisor = supervisor_of(report.owner)
         if supervisor is None:
             continue
         report = reports.weekly_report_review(

@@ -51,9 +51,10 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from apps.accounts.models import OrgUnit, User
-from apps.accounts.scope import Scope, headed_paths, scope_of, visible_users
+from apps.accounts.scope import visible_users
 from apps.customers.models import Customer
 from apps.leads.periods import period_bounds
+from apps.opportunities.figures import figure_teams
 
 from .choices import PlanStatus
 from .models import VisitPlan, VisitRecord
@@ -293,21 +294,6 @@ class VisitFigures:
     @property
     def max_visits(self) -> int:
         return max([r.figures.visits for r in self.rows] + [1])
-
-
-def figure_teams(*, user: User) -> QuerySet[OrgUnit]:
-    """Units `user` may drill into: all active ones company-wide, else those they head and
-    below, else none."""
-    scope = scope_of(user)
-    units = OrgUnit.objects.filter(is_active=True)
-    if scope is Scope.ALL:
-        return units.order_by("path")
-    if scope is not Scope.SUBTREE:
-        return units.none()
-    q = Q()
-    for path in headed_paths(user):
-        q |= Q(path__startswith=path)
-    return units.filter(q).order_by("path")
 
 
 def visit_figures(

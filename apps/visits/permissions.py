@@ -17,7 +17,6 @@ from apps.accounts.choices import Role
 from apps.accounts.models import User
 from apps.accounts.scope import can_see_user
 
-from .choices import PlanStatus
 from .models import VisitPlan, VisitRecord
 
 RECORD_EDIT_DAYS = 7
@@ -42,10 +41,6 @@ def can_change_plan(user: User, plan: VisitPlan) -> bool:
     if plan.owner_id == user.pk:
         return can_plan_for(user, user)
     return can_plan_for(user, plan.owner)
-
-
-def plan_is_open(plan: VisitPlan) -> bool:
-    return plan.status == PlanStatus.PLANNED
 
 
 def can_log_visit(user: User, plan: VisitPlan | None = None) -> bool:

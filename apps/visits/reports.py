@@ -46,12 +46,14 @@ from django.utils.translation import gettext as _
 from apps.accounts.choices import Role
 from apps.accounts.models import OrgUnit, User
 from apps.accounts.scope import Scope, headed_paths, scope_of
+from apps.accounts.selectors import supervisor_of
 from apps.core.errors import Conflict
 from apps.core.history import history_context
 from apps.customers.models import Customer
 from apps.notifications.services import notify
 
 from . import figures as fig
+from . import selectors
 from .choices import ReportStatus
 from .models import VisitPlan, VisitRecord, WeeklyReport
 
@@ -65,12 +67,8 @@ REQUIRED_TO_SUBMIT = ("summary", "next_week_plan")
 # --- weeks ---------------------------------------------------------------------------------
 
 
-def monday(day: date) -> date:
-    return day - timedelta(days=day.weekday())
-
-
 def last_week_start(today: date | None = None) -> date:
-    return monday(today or timezone.localdate()) - timedelta(days=7)
+    return selectors.week_start(today or timezone.localdate()) - timedelta(days=7)
 
 
 def due_at_for(week_start: date) -> datetime:
@@ -186,7 +184,9 @@ def weekly_reports_draft(*, week_start: date | None = None, now: datetime | None
     one INSERT … ON CONFLICT DO NOTHING on (owner, week_start) adds the missing reports, so a
     second run (or a second worker) adds nothing. Returns how many reports were created."""
     now = now or timezone.now()
-    week_start = monday(week_start) if week_start else last_week_start(timezone.localdate(now))
+    week_start = (
+        selectors.week_start(week_start) if week_start else last_week_start(timezone.localdate(now))
+    )
     with history_context(job=DRAFT_JOB), transaction.atomic():
         owner_ids = list(
             User.objects.filter(is_active=True, role=Role.REP)
@@ -232,23 +232,6 @@ def can_review(user: User, report: WeeklyReport) -> bool:
 
 def can_edit(user: User, report: WeeklyReport) -> bool:
     return report.owner_id == user.pk and report.status == ReportStatus.DRAFT
-
-
-def supervisor_of(owner: User) -> User | None:
-    """The nearest head over `owner`: the head of their unit, or of the first unit above with
-    a head other than the owner."""
-    if not owner.org_unit_id:
-        return None
-    path = owner.org_unit.path
-    ancestors = [path[:i] for i in range(len(path)) if path[i - 1 : i] == "."] + [path]
-    units = (
-        OrgUnit.objects.filter(path__in=ancestors, head__isnull=False, head__is_active=True)
-        .exclude(head_id=owner.pk)
-        .select_related("head")
-        .order_by("-path")
-    )
-    unit = units.first()
-    return unit.head if unit else None
 
 
 # --- the rep's and the supervisor's actions ------------------------------------------------
@@ -408,7 +391,7 @@ def weekly_report_list(
         )
     )
     if f.week is not None:
-        qs = qs.filter(week_start=monday(f.week))
+        qs = qs.filter(week_start=selectors.week_start(f.week))
     if f.status:
         qs = qs.filter(status=f.status)
     if f.owner is not None:

@@ -9,7 +9,7 @@ week's plans and the week's unplanned records of the people shown.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
@@ -17,11 +17,12 @@ from django.utils import timezone
 
 from apps.accounts.choices import Role
 from apps.accounts.models import OrgUnit, User
-from apps.accounts.scope import Scope, headed_paths, scope_of, visible_users
+from apps.accounts.scope import visible_users
 from apps.customers.models import Customer
 from apps.customers.selectors import CustomerFilters, customer_list
 from apps.leads.choices import LeadStatus
 from apps.leads.models import Lead
+from apps.leads.periods import period_bounds
 from apps.leads.selectors import lead_list
 
 from .models import VisitPlan, VisitRecord
@@ -61,14 +62,6 @@ def visit_plan_get(*, user: User, pk: int) -> VisitPlan:
 # --- records -------------------------------------------------------------------------------
 
 
-def day_bounds(first: date, last: date) -> tuple[datetime, datetime]:
-    """[start of `first`, start of the day after `last`) in the business time zone."""
-    tz = timezone.get_current_timezone()
-    start = timezone.make_aware(datetime.combine(first, time.min), tz)
-    end = timezone.make_aware(datetime.combine(last + timedelta(days=1), time.min), tz)
-    return start, end
-
-
 def visit_record_list(
     *,
     user: User,
@@ -95,9 +88,9 @@ def visit_record_list(
             Q(customer__name__ilike_contains=term) | Q(lead__company_name__icontains=term)
         )
     if date_from is not None:
-        qs = qs.filter(started_at__gte=day_bounds(date_from, date_from)[0])
+        qs = qs.filter(started_at__gte=period_bounds(date_from, date_from)[0])
     if date_to is not None:
-        qs = qs.filter(started_at__lt=day_bounds(date_to, date_to)[1])
+        qs = qs.filter(started_at__lt=period_bounds(date_to, date_to)[1])
     if effective is not None:
         qs = qs.filter(is_effective=effective)
     return qs.order_by("-started_at", "-id")
@@ -180,7 +173,7 @@ def calendar_week(*, user: User, start: date, owners: list[User]) -> CalendarWee
     plans = visit_plan_list(user=user, date_from=start, date_to=end).filter(owner_id__in=ids)
     for plan in plans:
         rows[plan.owner_id].days[(plan.planned_date - start).days].plans.append(plan)
-    first, after = day_bounds(start, end)
+    first, after = period_bounds(start, end)
     records = (
         visit_record_list(user=user)
         .filter(owner_id__in=ids, plan__isnull=True, started_at__gte=first, started_at__lt=after)
@@ -201,21 +194,6 @@ def calendar_people(*, user: User) -> QuerySet[User]:
         .select_related("org_unit")
         .order_by("username")
     )
-
-
-def calendar_teams(*, user: User) -> QuerySet[OrgUnit]:
-    """The units whose week `user` may see as a team: the units they head and those below
-    (all active units for the company-wide scope)."""
-    scope = scope_of(user)
-    units = OrgUnit.objects.filter(is_active=True)
-    if scope is Scope.ALL:
-        return units.order_by("path")
-    if scope is not Scope.SUBTREE:
-        return units.none()
-    q = Q()
-    for path in headed_paths(user):
-        q |= Q(path__startswith=path)
-    return units.filter(q).order_by("path")
 
 
 def team_members(*, user: User, team: OrgUnit) -> list[User]:

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts.scope import Scope, scope_of
 from apps.core.errors import Conflict
+from apps.opportunities.figures import figure_teams
 
 from . import selectors, services
 from .choices import PlanStatus
@@ -88,7 +89,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
     start = selectors.week_start(_date(request.GET.get("week")) or today)
     team = owner = None
     if (team_id := _int(request.GET.get("team"))) is not None:
-        team = get_object_or_404(selectors.calendar_teams(user=user), pk=team_id)
+        team = get_object_or_404(figure_teams(user=user), pk=team_id)
         owners = selectors.team_members(user=user, team=team)
     elif (rep_id := _int(request.GET.get("rep"))) is not None:
         owner = get_object_or_404(selectors.calendar_people(user=user), pk=rep_id)
@@ -114,7 +115,7 @@ def calendar(request: HttpRequest) -> HttpResponse:
         "owner": owner,
         "oversees": oversees,
         "people": people,
-        "teams": list(selectors.calendar_teams(user=user)[:100]) if oversees else [],
+        "teams": list(figure_teams(user=user)[:100]) if oversees else [],
         "can_plan": owner is not None and can_plan_for(user, owner),
         "today": today,
         "focus": focus,

@@ -137,6 +137,7 @@ def test_finance_holds_on_the_page_and_an_empty_reason_is_a_field_error(org, cus
 def test_a_rep_cannot_hold_on_the_page(org, customer):
     response = _login(org.rep1a).post(f"/customers/{customer.pk}/credit-hold/", {"reason": "x"})
     assert response.status_code == 403
+    assert not Customer.objects.get(pk=customer.pk).on_credit_hold
 
 
 def test_limit_request_form_and_detail_with_the_approval_panel(org, customer):

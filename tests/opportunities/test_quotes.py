@@ -620,6 +620,8 @@ def test_api_submit_by_someone_else_than_the_owner_is_403(org, products, opportu
     quote = quote_create(opportunity=opportunity, by=org.rep1a, lines=[line(products["a"])])
     response = api(org.sup1).post(f"/api/v1/quotes/{quote.pk}/submit/")
     assert response.status_code == 403
+    assert Quote.objects.get(pk=quote.pk).status == QuoteStatus.DRAFT
+    assert approval_request_for(quote) is None
 
 
 def test_quote_list_api_query_budget(org, products, django_assert_max_num_queries):

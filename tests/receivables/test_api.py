@@ -101,6 +101,7 @@ def test_rep_cannot_record(org, customer):
     response = api(org.rep1a).post("/api/v1/payments/", {**BODY, "customer": customer.pk},
                                    format="json")  # fmt: skip
     assert response.status_code == 403
+    assert not Payment.objects.exists()
 
 
 def test_payments_and_installments_out_of_scope_are_404(org, customer, schedule):

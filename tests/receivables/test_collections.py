@@ -245,6 +245,7 @@ def test_api_create_by_a_rep_who_only_sees_the_customers_installment_is_403(org,
 
     # then it is refused: only the customer's owner, the heads over them and finance record
     assert response.status_code == 403
+    assert not CollectionRecord.objects.exists()
 
 
 def test_api_record_list_filters_and_scope(org, customer, django_assert_max_num_queries):

@@ -42,8 +42,10 @@ def test_another_rep_cannot_log_the_plan(make_plan, org):
 
 
 def test_unplanned_record_of_a_customer_out_of_scope_is_refused(org, customers):
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError) as exc:
         visit_record_create(by=org.rep1a, customer=customers["2a"], data=_data(purpose="order"))
+    assert "customer" in exc.value.message_dict
+    assert not VisitRecord.objects.exists()
 
 
 def test_visit_moves_the_pool_clock_and_clears_the_warning(org, customers):
