@@ -265,3 +265,33 @@ def credit_code_of(index: int, city: str) -> str:
         digits.append(USCC_CHARS[r])
     first17 = f"91{CITY_CODES[city]}" + "".join(reversed(digits))
     return first17 + uscc_check_char(first17)
+
+
+def restore_base(ctx: ScaleContext) -> None:
+    """Fill `ctx` with what the base loaders (accounts, customers) leave in ``ids`` and
+    ``facts``, read back from a database they loaded earlier: ``seed_scale --add`` runs the
+    later loaders without loading the base anew. A later loader relies only on these keys:
+    ``users.rep``, ``units.team``, ``customers`` and the facts ``rep_team``, ``team_reps``,
+    ``team_head``."""
+    from apps.accounts.choices import OrgUnitKind, Role
+    from apps.accounts.models import OrgUnit, User
+    from apps.customers.models import Customer
+
+    reps = list(
+        User.objects.filter(role=Role.REP, is_active=True)
+        .exclude(org_unit=None)
+        .order_by("id")
+        .values_list("id", "org_unit_id")
+    )
+    teams = list(
+        OrgUnit.objects.filter(kind=OrgUnitKind.TEAM).order_by("id").values_list("id", "head_id")
+    )
+    team_reps: dict[int, list[int]] = {team: [] for team, _head in teams}
+    for rep, team in reps:
+        team_reps.setdefault(team, []).append(rep)
+    ctx.ids["users.rep"] = [rep for rep, _team in reps]
+    ctx.ids["units.team"] = [team for team, _head in teams]
+    ctx.ids["customers"] = list(Customer.objects.order_by("id").values_list("id", flat=True))
+    ctx.facts.update(
+        rep_team=dict(reps), team_reps=team_reps, team_head=dict(teams),
+    )  # fmt: skip

@@ -35,15 +35,20 @@ from pghistory.models import Context
 from psycopg import sql
 
 from apps.accounts.models import User
-from apps.core.scale import ScaleContext
+from apps.core.scale import ScaleContext, restore_base
 from apps.customers.models import Customer
 from apps.leads.models import Lead
 
 PRESETS: dict[str, dict[str, int]] = {
-    "small": {"leads": 10_000, "customers": 2_000, "users": 50},
-    "medium": {"leads": 100_000, "customers": 20_000, "users": 200},
-    "large": {"leads": 1_000_000, "customers": 200_000, "users": 500},
-}
+    "small": {"leads": 10_000, "customers": 2_000, "users": 50, "opportunities": 3_000,
+              "visit_records": 20_000, "installments": 10_000, "payments": 6_000},
+    "medium": {"leads": 100_000, "customers": 20_000, "users": 200, "opportunities": 30_000,
+               "visit_records": 200_000, "installments": 100_000, "payments": 60_000},
+    "large": {"leads": 1_000_000, "customers": 200_000, "users": 500, "opportunities": 300_000,
+              "visit_records": 2_000_000, "installments": 1_000_000, "payments": 600_000},
+}  # fmt: skip
+# The loaders of the base company; `--add` runs later loaders over a database that has them.
+BASE_APPS = ("accounts", "customers", "leads")
 JOB = "seed_scale"
 
 
@@ -91,6 +96,18 @@ class Command(BaseCommand):
         parser.add_argument("--leads", type=int, help="number of leads (overrides the preset)")
         parser.add_argument("--customers", type=int, help="number of customers")
         parser.add_argument("--users", type=int, help="number of users (about 11 reps a team)")
+        parser.add_argument("--opportunities", type=int, help="number of opportunities")
+        parser.add_argument("--visit-records", type=int, help="number of visit records")
+        parser.add_argument(
+            "--installments", type=int, help="number of installments (about 4 a contract)"
+        )
+        parser.add_argument("--payments", type=int, help="number of payments")
+        parser.add_argument(
+            "--add",
+            help="comma-separated app labels (e.g. opportunities,visits): run only these "
+            "loaders, over a database that already holds the base company (users, customers, "
+            "leads) from an earlier seed_scale",
+        )
         parser.add_argument("--seed", type=int, default=4, help="same seed, same data")
         parser.add_argument(
             "--now",
@@ -121,25 +138,46 @@ class Command(BaseCommand):
             self._use_database(options["database_name"], recreate=options["recreate"])
         elif options["recreate"]:
             raise CommandError("--recreate needs --database-name")
-        if not options["force"] and self._has_data():
+        only = self._added_apps(options.get("add"))
+        if only is not None and not self._has_data():
+            raise CommandError(
+                f"--add needs the base company in {connection.settings_dict['NAME']!r}: run "
+                "seed_scale without --add first"
+            )
+        if only is None and not options["force"] and self._has_data():
             raise CommandError(
                 f"database {connection.settings_dict['NAME']!r} already has users, customers "
                 "or leads: load into a database of its own (--database-name NAME) or pass "
                 "--force"
             )
         ctx = ScaleContext(seed=options["seed"], sizes=sizes, now=now, stdout=self.stdout)
+        if only is not None:
+            restore_base(ctx)
         started = time.perf_counter()
         self.stdout.write(
             f"seed_scale into {connection.settings_dict['NAME']!r}: seed {ctx.seed}, {sizes}"
         )
-        self.load(ctx)
+        self.load(ctx, only=only)
         self._analyze(list(ctx.counts))
         elapsed = time.perf_counter() - started
         summary = ", ".join(f"{table} {n:,}" for table, n in ctx.counts.items())
         self.stdout.write(self.style.SUCCESS(f"loaded in {elapsed:.1f} s: {summary}"))
 
     @staticmethod
-    def load(ctx: ScaleContext) -> None:
+    def _added_apps(raw: str | None) -> set[str] | None:
+        if not raw:
+            return None
+        labels = {label.strip() for label in raw.split(",") if label.strip()}
+        known = {label for label, _module in scale_modules()}
+        unknown = labels - known
+        if unknown:
+            raise CommandError(f"--add: no loader for {', '.join(sorted(unknown))}")
+        if labels & set(BASE_APPS):
+            raise CommandError(f"--add: {', '.join(BASE_APPS)} are the base; load them anew")
+        return labels
+
+    @staticmethod
+    def load(ctx: ScaleContext, only: set[str] | None = None) -> None:
         """Run every loader in one transaction, marked by one history context."""
         with transaction.atomic(), connection.cursor() as cursor:
             # Bulk load settings, for this transaction only: index builds get memory, and
@@ -152,6 +190,8 @@ class Command(BaseCommand):
                           "now": ctx.now.isoformat()},
             )  # fmt: skip
             for label, module in scale_modules():
+                if only is not None and label not in only:
+                    continue
                 began = time.perf_counter()
                 ctx.log(f"{label}:")
                 module.load(ctx)
