@@ -29,19 +29,21 @@ def lead_scope_q(user: User) -> Q | None:
     if scope is Scope.NONE:
         return Q(pk__in=[])
     if scope is Scope.OWN:
-        return Q(owner_id=user.pk)
+        return Q(holder=user.pk)
     owners, teams = _subtree_ids(user)
-    return Q(owner_id__in=owners) | Q(owner__isnull=True, team_id__in=teams)
+    # `holder` is the owner, or minus the team while the lead waits in it (see the model).
+    return Q(holder__in=[*owners, *(-team for team in teams)])
 
 
 def _subtree_ids(user: User) -> tuple[list[int], list[int]]:
     """(users, org units) of the subtrees `user` heads, cached on the user for the request.
 
-    Two small indexed queries up front, so that the lead filter is plain ``owner_id IN (…)
-    OR (owner_id IS NULL AND team_id IN (…))``, which Postgres answers from the
-    `lead_owner_recent` and `lead_team_waiting` indexes. As a subquery on users and a join on
-    the tree path inside an OR, it walked the whole table instead: 1–4 s for a supervisor's
-    deep page or a rare filter with 1M leads (issue 4, bench/leads_list.py).
+    Two small indexed queries up front, so that the lead filter is a plain ``holder IN
+    (…)``, which Postgres answers from the `lead_holder_recent` index alone. As a subquery on
+    users and a join on the tree path inside an OR, it walked the whole table: 1–4 s for a
+    supervisor's deep page or a rare filter with 1M leads; as ``owner_id IN (…) OR (owner_id
+    IS NULL AND team_id IN (…))`` still 0.3–1.2 s, because no index-only scan answers an OR
+    (issue 4, bench/leads_list.py).
     """
     cached = getattr(user, "_lead_subtree_ids", None)
     if cached is None:
@@ -94,8 +96,9 @@ def lead_list(
     qs = qs.select_related("owner", "team")
     search = search.strip()
     if search:
-        # The name by the trigram index; a phone or e-mail by its indexed key.
-        match = Q(company_name__icontains=search)
+        # The name by the n-gram index (any length, Chinese too); a phone or e-mail by its
+        # indexed key.
+        match = Q(company_name__ngram_contains=search)
         if phone := normalize_phone(search):
             match |= Q(phone_key=phone)
         if "@" in search:

@@ -1,0 +1,59 @@
+"""The lead search on the company name through the n-gram index (`ngram_contains`): one and
+two characters — the usual search in Chinese, which a trigram index cannot answer — as well as
+longer ones, upper/lower case, and characters LIKE would treat as wildcards."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection
+
+from apps.leads.models import Lead
+from apps.leads.selectors import lead_list
+
+NAMES = ["深圳华盛科技", "广州鑫泰贸易", "科华电子", "ACME Trading", "百分之100%材料", "技科五金"]
+
+
+@pytest.fixture
+def named(org, territories, capture) -> None:
+    for name in NAMES:
+        capture(company_name=name, region="上海")
+
+
+def found(user, search: str) -> set[str]:
+    return set(lead_list(user=user, search=search).values_list("company_name", flat=True))
+
+
+@pytest.mark.parametrize(
+    ("search", "expected"),
+    [
+        ("科", {"深圳华盛科技", "科华电子", "技科五金"}),  # one character
+        ("科技", {"深圳华盛科技"}),  # two, in this order only (not 技科)
+        ("技科", {"技科五金"}),
+        ("华盛科", {"深圳华盛科技"}),  # three and more
+        ("深圳科技", set()),  # every pair present is not enough: one run of characters
+        ("acme", {"ACME Trading"}),  # case does not matter
+        ("Me tr", {"ACME Trading"}),
+        ("0%", {"百分之100%材料"}),  # % is itself, not "anything"
+        ("0_", set()),  # _ is itself, not "one character"
+        ("不存在", set()),
+    ],
+)
+def test_search_matches_the_name_as_one_run_of_characters(org, named, search, expected):
+    assert found(org.admin, search) == expected
+
+
+def test_search_stays_in_scope(org, named, capture):
+    capture(company_name="北京华盛科技", region="北京")
+    assert found(org.admin, "华盛") == {"深圳华盛科技", "北京华盛科技"}
+    assert found(org.rep2a, "华盛") == {"北京华盛科技"}
+
+
+def test_the_ngram_index_answers_a_two_character_search(org, named):
+    """Without the GIN index on salesctl_ngrams(company_name) the plan is a scan of the table."""
+    sql, params = lead_list(user=org.admin, search="科技").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "lead_company_ngrams" in plan
+    assert Lead.objects.count() == len(NAMES)
