@@ -1,18 +1,28 @@
 """Benchmark of the pipeline figures (issue 5 "Figures": funnel and stage-duration figures for
 the whole company under 500 ms with 300,000 opportunities).
 
-Against the development database (or `--database`), inside a transaction that is rolled back
-at the end (nothing stays): a company of 10 departments × 2 teams × 10 reps (200 reps, a
-supervisor per team, a manager per department), 5,000 customers, and N opportunities (COPY)
-created over the last 540 days, each with its stage history (about 4 rows a deal): forward
-moves a stage at a time, some moves back, a quarter won and a quarter lost, the rest open with
-an expected close date from two months ago to eight months ahead. Then times every figure of
-`apps.opportunities.figures` for the admin (whole company) and for a supervisor (one team), for
-the last 90 and the last 365 days, p50/p95/max over `--runs` runs, and prints EXPLAIN (ANALYZE,
-BUFFERS) of each figure's query for the whole company.
+Two modes:
 
-    .venv/bin/python bench/pipeline_figures.py [--opportunities 300000] [--runs 20]
-        [--seed 5] [--database NAME] [--no-explain]
+- **scale** (the default when the database holds the scale company of ``manage.py
+  seed_scale``, loaded with ``--add opportunities,visits``): times every figure of
+  `apps.opportunities.figures` over that data, for the administrator and the sales director
+  (the whole company: the target), a regional manager and a supervisor (for comparison), for
+  this month, last month, the last 90 days and the longest period the pages allow (366 days);
+  then the funnel page and the API endpoints (`/api/v1/pipeline-figures/funnel/`,
+  `/stage-durations/`) for the whole company through Django's test Client, with their
+  queries per request. Nothing is written but a token and a session, rolled back.
+- **synthetic** (``--synthetic``, or a database without the scale company): inside a
+  transaction that is rolled back at the end, a company of 10 departments × 2 teams × 10 reps,
+  5,000 customers and N opportunities (COPY) created over the last 540 days, each with its
+  stage history (about 4 rows a deal); then the same timings for the admin and a supervisor.
+
+p50/p95/max over `--runs` runs after one warming call, then EXPLAIN (ANALYZE, BUFFERS) of
+each figure's queries for the whole company (the longest period).
+
+    .venv/bin/python bench/pipeline_figures.py [--database salesctl_scale] [--runs 20]
+        [--no-explain]
+    .venv/bin/python bench/pipeline_figures.py --synthetic [--opportunities 300000]
+        [--seed 5] [--database NAME]
 """
 
 from __future__ import annotations
@@ -36,17 +46,18 @@ django.setup()
 
 import pgtrigger  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
 from apps.accounts.choices import OrgUnitKind, Role  # noqa: E402
 from apps.accounts.models import OrgUnit, User  # noqa: E402
 from apps.customers.models import Customer  # noqa: E402
-from apps.leads.periods import period_bounds  # noqa: E402
+from apps.leads.periods import MAX_PERIOD_DAYS, period_bounds  # noqa: E402
 from apps.opportunities import figures  # noqa: E402
 from apps.opportunities.choices import OPEN_STAGES  # noqa: E402
+from bench.common import DEFAULT_DATABASE, percentile, timed  # noqa: E402
 from bench.common import figures as timing  # noqa: E402
-from bench.common import timed  # noqa: E402
 
 
 class Rollback(Exception):
@@ -172,45 +183,138 @@ def _figure_calls(user: User, period, settings_by_stage) -> dict:
     }
 
 
-def _time(users: dict[str, User], runs: int) -> None:
-    settings_by_stage = figures.stage_settings()
+# The target's figures: the others are timed for comparison.
+TARGET_FIGURES = ("funnel", "stage durations", "stage durations +current")
+TARGET_MS = 500.0
+
+
+def _periods() -> dict[str, tuple]:
     today = timezone.localdate()
-    for days in (90, 365):
-        period = period_bounds(today - timedelta(days=days - 1), today)
+    first = today.replace(day=1)
+    last_month_end = first - timedelta(days=1)
+    return {
+        "this month": period_bounds(first, today),
+        "last month": period_bounds(last_month_end.replace(day=1), last_month_end),
+        "last 90 d": period_bounds(today - timedelta(days=89), today),
+        "last 366 d": period_bounds(today - timedelta(days=MAX_PERIOD_DAYS - 1), today),
+    }
+
+
+def _time(users: dict[str, User], runs: int, company: set[str]) -> list[tuple[str, float]]:
+    """Print the figures of every user, period and figure; return the (case, p95) of the
+    target's cases (the whole company)."""
+    settings_by_stage = figures.stage_settings()
+    target: list[tuple[str, float]] = []
+    for label, period in _periods().items():
         for who, user in users.items():
             for name, call in _figure_calls(user, period, settings_by_stage).items():
-                if days == 365 and name.startswith("weighted"):
+                if name.startswith("weighted") and label != "this month":
                     continue  # the forecast has no period
                 call()  # warm
                 ms = [timed(call)[0] for _ in range(runs)]
-                print(f"{who:<11} last {days:>3} d  {name:<30} {timing(ms)}")
+                mark = ""
+                if who in company and name in TARGET_FIGURES:
+                    target.append((f"{who} {label} {name}", percentile(ms, 0.95)))
+                    mark = "  *"
+                print(f"{who:<11} {label:<10}  {name:<28} {timing(ms)}{mark}", flush=True)
+    return target
+
+
+def _requests(admin: User, runs: int) -> list[tuple[str, float]]:
+    """The funnel page and the API endpoints for the whole company (this month and the
+    longest period): p50/p95 and queries per request."""
+    from apps.api.services import token_issue
+
+    today = timezone.localdate()
+    start = (today - timedelta(days=MAX_PERIOD_DAYS - 1)).isoformat()
+    page = Client(SERVER_NAME="localhost")
+    page.force_login(admin)
+    _token, raw = token_issue(user=admin, name="bench pipeline figures", days=1)
+    api = Client(SERVER_NAME="localhost", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    urls = {
+        "page funnel, this month": (page, "/opportunities/funnel/"),
+        "page funnel, 366 d": (
+            page, f"/opportunities/funnel/?period=custom&start={start}&end={today}"
+        ),
+        "page forecast, this month": (page, "/opportunities/forecast/"),
+        "api funnel, this month": (api, "/api/v1/pipeline-figures/funnel/"),
+        "api funnel, 366 d": (
+            api, f"/api/v1/pipeline-figures/funnel/?start={start}&end={today}"
+        ),
+        "api stage-durations, 366 d": (
+            api, f"/api/v1/pipeline-figures/stage-durations/?start={start}&end={today}"
+        ),
+        "api stage-durations +current": (
+            api,
+            f"/api/v1/pipeline-figures/stage-durations/?start={start}&end={today}"
+            "&include_current=true",
+        ),
+    }  # fmt: skip
+    target: list[tuple[str, float]] = []
+    print(f"\nrequests as {admin.username} (whole company)          queries  figures")
+    for what, (client, url) in urls.items():
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        if response.status_code != 200:
+            raise SystemExit(f"{what}: HTTP {response.status_code}")
+        ms = [timed(lambda client=client, url=url: client.get(url))[0] for _ in range(runs)]
+        print(f"{what:<46} {len(captured.captured_queries):5}    {timing(ms)}", flush=True)
+        if "forecast" not in what:
+            target.append((what, percentile(ms, 0.95)))
+    return target
 
 
 def _explain(user: User) -> None:
     settings_by_stage = figures.stage_settings()
-    today = timezone.localdate()
-    period = period_bounds(today - timedelta(days=89), today)
+    period = _periods()["last 366 d"]
     for name, call in _figure_calls(user, period, settings_by_stage).items():
         with CaptureQueriesContext(connection) as captured:
             call()
         for query in captured.captured_queries:
+            if "stagesetting" in query["sql"] and "GROUP BY" not in query["sql"]:
+                continue
             with connection.cursor() as cursor:
                 cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {query['sql']}")
                 plan = "\n".join(row[0] for row in cursor.fetchall())
-            print(f"\n=== EXPLAIN ANALYZE: {name} (whole company, last 90 days) ===\n{plan}")
+            print(f"\n=== EXPLAIN ANALYZE: {name} (whole company, last 366 days) ===\n{plan}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--opportunities", type=int, default=300_000)
-    parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument("--database", help="database name (default: the configured one)")
-    parser.add_argument("--no-explain", action="store_true")
-    args = parser.parse_args()
-    if args.database:
-        connection.close()
-        connection.settings_dict["NAME"] = args.database
+def _verdict(target: list[tuple[str, float]]) -> None:
+    worst, p95 = max(target, key=lambda case: case[1])
+    verdict = "met" if p95 < TARGET_MS else "MISSED"
+    print(f"\nworst whole-company p95: {p95:.1f} ms ({worst}); target < {TARGET_MS:.0f} ms: "
+          f"{verdict}")  # fmt: skip
+
+
+def _scale(args: argparse.Namespace) -> None:
+    users = {
+        who: User.objects.get(username=username)
+        for who, username in (
+            ("admin", "scale_admin"), ("director", "scale_director"), ("manager", "scale_mgr1"),
+            ("supervisor", "scale_sup01"),
+        )
+    }  # fmt: skip
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT (SELECT count(*) FROM opportunities_opportunity), "
+            "(SELECT count(*) FROM opportunities_stagechange)"
+        )
+        deals, stays = cursor.fetchone()
+    print(f"database {connection.settings_dict['NAME']}: {deals:,} opportunities, "
+          f"{stays:,} stage-history rows  (* = the target's cases)")  # fmt: skip
+    target = _time(users, args.runs, company={"admin", "director"})
+    try:
+        with transaction.atomic():
+            target += _requests(users["admin"], args.runs)
+            raise Rollback
+    except Rollback:
+        pass
+    _verdict(target)
+    if not args.no_explain:
+        _explain(users["admin"])
+
+
+def _synthetic(args: argparse.Namespace) -> None:
     rng = random.Random(args.seed)
     tag = f"bench-pf{date.today():%m%d}{rng.randint(0, 9999)}"
     try:
@@ -234,12 +338,33 @@ def main() -> None:
                 cursor.execute("ANALYZE opportunities_stagechange")
                 cursor.execute("ANALYZE accounts_user")
                 cursor.execute("ANALYZE accounts_orgunit")
-            _time({"admin": admin, "supervisor": supervisor}, args.runs)
+            target = _time({"admin": admin, "supervisor": supervisor}, args.runs, {"admin"})
+            _verdict(target)
             if not args.no_explain:
                 _explain(admin)
             raise Rollback
     except Rollback:
         print("rolled back: nothing was kept")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", default=DEFAULT_DATABASE)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--no-explain", action="store_true")
+    parser.add_argument(
+        "--synthetic", action="store_true", help="load synthetic deals (rolled back) instead"
+    )
+    parser.add_argument("--opportunities", type=int, default=300_000, help="with --synthetic")
+    parser.add_argument("--seed", type=int, default=5, help="with --synthetic")
+    args = parser.parse_args()
+    connection.close()
+    connection.settings_dict["NAME"] = args.database
+    scale = User.objects.filter(username="scale_admin").exists()
+    if args.synthetic or not scale:
+        _synthetic(args)
+    else:
+        _scale(args)
 
 
 if __name__ == "__main__":

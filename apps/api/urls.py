@@ -63,6 +63,8 @@ ROUTE_MODULES = (
     "apps.contracts.api",
     "apps.receivables.api",
     "apps.receivables.api_collections",
+    "apps.receivables.api_figures",
+    "apps.receivables.api_statement",
 )
 for _module in ROUTE_MODULES:
     for _prefix, _viewset, _basename in importlib.import_module(_module).ROUTES:

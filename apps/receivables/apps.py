@@ -45,6 +45,17 @@ class ReceivablesConfig(AppConfig):
         )
         register(
             NavItem(
+                "receivables_figures",
+                _("Receivables figures"),
+                "receivables:figures",
+                icon="bar-chart-steps",
+                order=15,
+                roles=frozenset({Role.FINANCE, Role.ADMIN, Role.MANAGER, Role.SUPERVISOR}),
+                section="money",
+            )
+        )
+        register(
+            NavItem(
                 "receivables_my_overdue",
                 _("My overdue"),
                 "receivables:my_overdue",

@@ -28,3 +28,5 @@ urlpatterns = [
 
 # Collection records and tasks (催收记录 / 催收任务), in their own module.
 urlpatterns += urls_collections.urlpatterns
+urlpatterns += __import__("apps.receivables.urls_statement", fromlist=["_"]).urlpatterns  # 对账单
+urlpatterns += __import__("apps.receivables.urls_figures", fromlist=["_"]).urlpatterns  # 应收分析
