@@ -238,6 +238,7 @@ class LeadViewSet(HistoryMixin, mixins.UpdateModelMixin, ApiReadOnlyModelViewSet
     filterset_class = LeadFilter
     filter_backends = [UpdatedSinceFilter, DjangoFilterBackend]
     lookup_value_converter = "int"
+    cursor_ids_first = True  # a page's ids from the index alone, then its rows
 
     def get_serializer_class(self) -> type[serializers.BaseSerializer]:
         if self.action == "list":
