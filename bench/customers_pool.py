@@ -3,14 +3,17 @@
 
 Against the development database, inside a transaction that is rolled back at the end (nothing
 stays): bulk-inserts 200 reps and 200,000 customers spread over the tiers, with last follow-ups
-from 0 to 120 days ago (so that a good part is due for release and another part for a
-warning), then times `customer_pool_release_due` (history triggers, notifications included)
+as on an ordinary night (``--scenario night``: a day's worth due for release, a day's worth
+newly in the warning window) or as on a first run over a neglected book (``--scenario
+backlog``: follow-ups from 0 to 120 days ago, more than half released at once), then times
+`customer_pool_release_due` (history triggers, notifications included)
 and a second, idempotent run. Then, back at the state before the job (a savepoint), prints
 EXPLAIN (ANALYZE, BUFFERS) of the release and the warning statements as the job runs them
 (their timings include the dead row versions the rolled-back run left behind).
 
     .venv/bin/python bench/customers_pool.py [--customers 200000] [--reps 200] [--seed 4]
         [--database NAME]      # default: the configured database (DATABASE_URL)
+        [--scenario night|backlog]
         [--no-job-settings]    # without the job's SET LOCAL settings, for comparison
 """
 
@@ -34,6 +37,7 @@ import pgtrigger
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.db.transaction import savepoint, savepoint_rollback  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -50,17 +54,38 @@ class Rollback(Exception):
     pass
 
 
-def _load(count: int, reps: list[User], rng: random.Random, now) -> None:
-    """Bulk-insert `count` customers in batches of 10,000, tiers and follow-ups at random."""
+def _load(count: int, reps: list[User], rng: random.Random, now, scenario: str) -> None:
+    """Bulk-insert `count` customers in batches of 10,000, tiers at random, the last
+    follow-ups as the `scenario` says:
+
+    - ``night``: an ordinary night — the job ran yesterday, so every owned customer was
+      followed up within its tier's days plus one; those whose clock ran out since (about
+      one day's worth, 1/(days + 1) of each tier) are released, the next days' are warned;
+    - ``backlog``: the first run over a book nobody cleaned up — follow-ups from 0 to 120
+      days ago, so that more than half of all customers are released at once.
+    """
+    days = pool.pool_days()
+    warning = settings.CUSTOMER_POOL_WARNING_DAYS
     batch = []
     for i in range(count):
+        tier = rng.choice("ABCD")
+        ago = rng.uniform(0, 120) if scenario == "backlog" else rng.uniform(0, days[tier] + 1)
+        # On an ordinary night, those inside the warning window since before yesterday's run
+        # were warned then.
+        warned_days_ago = ago - (days[tier] - warning)
+        warned_at = (
+            now - timedelta(days=warned_days_ago)
+            if scenario == "night" and warned_days_ago > 1 and ago <= days[tier]
+            else None
+        )
         batch.append(
             Customer(
                 name=f"基准测试客户 {i:06d}",
                 name_key=f"bench{i}",
-                tier=rng.choice("ABCD"),
+                tier=tier,
                 owner=rng.choice(reps),
-                last_follow_up_at=now - timedelta(days=rng.uniform(0, 120)),
+                last_follow_up_at=now - timedelta(days=ago),
+                pool_warning_at=warned_at,
             )
         )
         if len(batch) == 10_000:
@@ -94,6 +119,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=4)
     parser.add_argument("--database", help="database name (default: the configured one)")
     parser.add_argument(
+        "--scenario",
+        choices=["night", "backlog"],
+        default="night",
+        help="night: an ordinary nightly run (default); backlog: the worst first run",
+    )
+    parser.add_argument(
         "--no-job-settings",
         action="store_true",
         help="run the job without its SET LOCAL settings (pool.JOB_SETTINGS), to compare",
@@ -118,8 +149,9 @@ def main() -> None:
             started = time.perf_counter()
             # The load's own insert events are not what is measured: skip that trigger.
             with pgtrigger.ignore("customers.Customer:insert_insert"):
-                _load(args.customers, reps, rng, now)
-            print(f"loaded {args.customers:,} customers in {time.perf_counter() - started:.1f} s")
+                _load(args.customers, reps, rng, now, args.scenario)
+            took = time.perf_counter() - started
+            print(f"{args.scenario}: loaded {args.customers:,} customers in {took:.1f} s")
             with connection.cursor() as cursor:
                 cursor.execute("ANALYZE customers_customer")
 
