@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import urls_collections, views
+from . import urls_collections, urls_figures, urls_statement, views
 
 app_name = "receivables"
 
@@ -26,7 +26,8 @@ urlpatterns = [
     path("write-offs/<int:pk>/", views.writeoff_detail, name="writeoff_detail"),
 ]
 
-# Collection records and tasks (催收记录 / 催收任务), in their own module.
+# Collection records and tasks (催收记录 / 催收任务), the statement of account (对账单) and the
+# figures (应收分析), each in its own module.
 urlpatterns += urls_collections.urlpatterns
-urlpatterns += __import__("apps.receivables.urls_statement", fromlist=["_"]).urlpatterns  # 对账单
-urlpatterns += __import__("apps.receivables.urls_figures", fromlist=["_"]).urlpatterns  # 应收分析
+urlpatterns += urls_statement.urlpatterns
+urlpatterns += urls_figures.urlpatterns

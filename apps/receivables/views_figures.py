@@ -383,7 +383,7 @@ def figures_workbook(
         [
             head,
             *(str(label) for _name, label in figures.BUCKETS),
-            _("Open"),
+            _("Open amount"),
             _("Overdue"),
             _("Overdue ratio (%)"),
         ],
