@@ -1,8 +1,21 @@
 """Benchmark of the daily receivables job (issue 6 "Figures": with 1,000,000 installments the
 daily job under 30 s, and a second run the same day under 5 s with no changes).
 
-Inside a transaction that is rolled back at the end (nothing stays), against the configured
-database or the one named by ``--database``:
+Two modes, both inside one transaction that is **rolled back at the end**: nothing the runs
+write stays, so the scale database can be measured again and again.
+
+**scale** (the default when the database holds installments, e.g. the scale company of
+``manage.py seed_scale --database-name salesctl_scale --add contracts,receivables``, which
+leaves the state after the job's run of its day): vacuums the tables the job writes (the dead
+rows of earlier rolled-back runs would slow this one; ``--no-vacuum`` skips it), then times
+the run of the next day (``--today``,
+default: the day after the last run the data reflects) — every overdue installment ages a day
+and accrues a day of penalty interest, some fall due, some enter a new bucket and escalate,
+promises whose date passed are judged — then a second run the same day (nothing changes).
+With ``--days N`` the next N days are run one after the other (each timed) before the second
+run of the last one.
+
+**synthetic** (``--synthetic``, or a database without installments):
 
 1. loads 200 reps in 20 teams (4 departments, heads), ``--customers`` customers,
    ``--contracts`` signed contracts (grace 0–15 days, 0.03/0.05/0.10 %/day) and
@@ -15,13 +28,14 @@ database or the one named by ``--database``:
    its grace days — the job continues from an installment's last accrual, so the one row
    stands for the whole history (the accrual table is smaller than in real life: its index is
    a level shallower);
-3. times today's run (every overdue installment ages a day and accrues a day, a few hundred
-   fall due, some enter a new bucket and escalate, promises are checked) and a second run the
-   same day (nothing changes);
-4. goes back to the state before the runs (a savepoint) and prints EXPLAIN (ANALYZE, BUFFERS)
-   of the heavy statements as the job runs them.
+3. times today's run and a second run the same day.
 
-    .venv/bin/python bench/receivables_daily_job.py [--installments 1000000]
+In both modes it then goes back to the state before the runs (a savepoint) and prints EXPLAIN
+(ANALYZE, BUFFERS) of the heavy statements as the job runs them.
+
+    .venv/bin/python bench/receivables_daily_job.py --database salesctl_scale [--today DATE]
+        [--days 1] [--no-vacuum] [--no-explain]
+    .venv/bin/python bench/receivables_daily_job.py --synthetic [--installments 1000000]
         [--contracts 100000] [--customers 50000] [--payments 600000] [--seed 6]
         [--today 2026-06-15] [--database NAME] [--no-explain]
 """
@@ -47,6 +61,7 @@ import django
 
 django.setup()
 
+import pgtrigger  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.db.transaction import savepoint, savepoint_rollback  # noqa: E402
 from pghistory.models import Context  # noqa: E402
@@ -237,6 +252,8 @@ def _load(args, today: date, rng: random.Random) -> None:
 
 
 def _explain(today: date) -> None:
+    """EXPLAIN (ANALYZE, BUFFERS) of the heavy statements as the job runs them: with its
+    settings and its history triggers skipped."""
     context = Context.objects.create(id=uuid.uuid4(), metadata={"job": "bench"})
     chain = jobs.escalation_chain()
     params = {
@@ -247,7 +264,12 @@ def _explain(today: date) -> None:
         "hold_since": today - timedelta(days=60), "reason": "bench", "tz": "Asia/Shanghai",
     }  # fmt: skip
     sql = jobs.statements()
-    with connection.cursor() as cursor:
+    with (
+        pgtrigger.ignore(jobs.INSTALLMENT_UPDATE_TRIGGER, jobs.TASK_INSERT_TRIGGER),
+        connection.cursor() as cursor,
+    ):
+        for setting in jobs.JOB_SETTINGS:
+            cursor.execute(setting)
         for name in ("aging_and_penalty", "reset", "escalation", "release", "promises"):
             statement, values = jobs.positional(sql[name], params)
             started = time.perf_counter()
@@ -256,39 +278,133 @@ def _explain(today: date) -> None:
             print(f"\n--- {name} ({time.perf_counter() - started:.2f} s) ---\n{plan}")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--installments", type=int, default=1_000_000)
-    parser.add_argument("--contracts", type=int, default=100_000)
-    parser.add_argument("--customers", type=int, default=50_000)
-    parser.add_argument("--payments", type=int, default=600_000)
-    parser.add_argument("--seed", type=int, default=6)
-    parser.add_argument("--today", type=date.fromisoformat, default=date(2026, 6, 15))
-    parser.add_argument("--database", default="")
-    parser.add_argument("--no-explain", action="store_true")
-    args = parser.parse_args()
-    if args.database:
-        connection.close()
-        connection.settings_dict["NAME"] = args.database
+def _state_day() -> date | None:
+    """The last day the job ran over the installments (the day their overdue days count to),
+    None without overdue installments."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT max(due_date + overdue_days) FROM receivables_installment "
+            "WHERE overdue_days > 0"
+        )
+        return cursor.fetchone()[0]
+
+
+def _counts() -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT (SELECT count(*) FROM receivables_installment),
+                   (SELECT count(*) FROM receivables_installment WHERE overdue_days > 0),
+                   (SELECT count(*) FROM receivables_payment),
+                   (SELECT count(*) FROM receivables_penaltyaccrual),
+                   (SELECT count(*) FROM receivables_collectiontask)
+            """
+        )
+        installments, overdue, payments, accruals, tasks = cursor.fetchone()
+    return (
+        f"installments: {installments:,} ({overdue:,} overdue), payments: {payments:,}, "
+        f"penalty accruals: {accruals:,}, collection tasks: {tasks:,}"
+    )
+
+
+def _warm() -> None:
+    """Load the URL configuration (the notifications link to pages), as a running worker has
+    it: the first `reverse` of a process imports every view module (~5 s)."""
+    from django.urls import get_resolver
+
+    get_resolver().url_patterns  # noqa: B018 (evaluated for its side effect)
+
+
+def _timed_run(label: str, today: date) -> float:
+    started = time.perf_counter()
+    run = jobs.receivables_daily_run(today=today)
+    elapsed = time.perf_counter() - started
+    print(f"{label}: {elapsed:.2f} s  changes={run.changes:,} {run}")
+    return elapsed
+
+
+# The tables the job writes: vacuumed before the runs (unless --no-vacuum), so that the dead
+# rows earlier rolled-back runs left behind do not weigh on this one.
+JOB_TABLES = ("receivables_installment", "receivables_installmentevent",
+              "receivables_penaltyaccrual", "receivables_collectiontask",
+              "receivables_collectionrecord", "customers_customer")  # fmt: skip
+
+
+def _vacuum() -> None:
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        for table in JOB_TABLES:
+            cursor.execute(f"VACUUM (ANALYZE) {table}")
+    print(f"vacuumed {', '.join(JOB_TABLES)} in {time.perf_counter() - started:.1f} s")
+
+
+def _scale(args) -> None:
+    """Time the next day's run (or the next `--days`) and a second run, over the data as it
+    is; everything rolled back."""
+    if not args.no_vacuum:
+        _vacuum()
+    _warm()
+    print(_counts())
+    state = _state_day()
+    today = args.today or ((state + timedelta(days=1)) if state else date.today())
+    print(f"the data reflects the run of {state}; running {today}"
+          f"{f' and the {args.days - 1} days after' if args.days > 1 else ''}")  # fmt: skip
+    with transaction.atomic():
+        before = savepoint()
+        for n in range(args.days):
+            day = today + timedelta(days=n)
+            _timed_run(f"first run of {day}", day)
+        _timed_run(f"second run of {day}, same day", day)
+        savepoint_rollback(before)
+        if not args.no_explain:
+            _explain(today)
+        transaction.set_rollback(True)
+    print("\nrolled back: nothing stays")
+
+
+def _synthetic(args) -> None:
     rng = random.Random(args.seed)
-    today = args.today
+    today = args.today or date(2026, 6, 15)
     try:
         with transaction.atomic():
             started = time.perf_counter()
             _load(args, today, rng)
             print(f"load: {time.perf_counter() - started:.1f} s")
+            _warm()
             before = savepoint()
             for label in ("first run today", "second run, same day"):
-                started = time.perf_counter()
-                run = jobs.receivables_daily_run(today=today)
-                elapsed = time.perf_counter() - started
-                print(f"{label}: {elapsed:.2f} s  changes={run.changes:,} {run}")
+                _timed_run(label, today)
             savepoint_rollback(before)
             if not args.no_explain:
                 _explain(today)
             raise Rollback
     except Rollback:
         print("\nrolled back: nothing stays")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--synthetic", action="store_true", help="load a company of its own")
+    parser.add_argument("--installments", type=int, default=1_000_000)
+    parser.add_argument("--contracts", type=int, default=100_000)
+    parser.add_argument("--customers", type=int, default=50_000)
+    parser.add_argument("--payments", type=int, default=600_000)
+    parser.add_argument("--seed", type=int, default=6)
+    parser.add_argument("--today", type=date.fromisoformat, default=None)
+    parser.add_argument("--days", type=int, default=1, help="scale mode: days to run in turn")
+    parser.add_argument("--database", default="")
+    parser.add_argument("--no-explain", action="store_true")
+    parser.add_argument("--no-vacuum", action="store_true", help="scale mode: no VACUUM first")
+    args = parser.parse_args()
+    if args.database:
+        connection.close()
+        connection.settings_dict["NAME"] = args.database
+    from apps.receivables.models import Installment
+
+    if args.synthetic or not Installment.objects.exists():
+        _synthetic(args)
+    else:
+        _scale(args)
 
 
 if __name__ == "__main__":

@@ -101,8 +101,12 @@ class ScaleContext:
         statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
             sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
         )
+        # A model without history has no insert trigger to skip (`registered` raises then).
         trigger = f"{model._meta.label}:insert_insert"
-        uris = [trigger] if pgtrigger.registered(trigger) else []
+        try:
+            uris = [trigger] if pgtrigger.registered(trigger) else []
+        except KeyError:
+            uris = []
         written = 0
         with pgtrigger.ignore(*uris), connection.cursor() as cursor:
             # The ignore list reaches Postgres with the next statement run through Django

@@ -160,6 +160,11 @@ changed AS (
            penalty_accrued = i.penalty_accrued + t.added, updated_at = %(now)s
       FROM target t
      WHERE i.id = t.id
+       -- The same rows again, as an array the primary key is probed with: without it the
+       -- planner hashes the whole installment table to join the candidates (~2 s a run at
+       -- 1M installments, bench/receivables_daily_job.py). An id never changes, so a row
+       -- updated meanwhile is still taken (and its latest values used, as above).
+       AND i.id = ANY(ARRAY(SELECT id FROM cand))
        AND (i.status IS DISTINCT FROM {_STATUS}
             OR i.overdue_days IS DISTINCT FROM {_OVERDUE_DAYS}
             OR i.aging_bucket IS DISTINCT FROM {_BUCKET}

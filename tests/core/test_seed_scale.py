@@ -27,7 +27,8 @@ from apps.leads import scoring
 from apps.leads.choices import LeadStatus
 from apps.leads.models import Lead
 
-SIZES = {"leads": 800, "customers": 200, "users": 30}
+SIZES = {"leads": 800, "customers": 200, "users": 30, "opportunities": 300, "visit_records": 600,
+         "installments": 400, "payments": 240}  # fmt: skip
 NOW = "2026-06-01T08:00:00+08:00"
 OWNED = [LeadStatus.ASSIGNED, LeadStatus.CONTACTED, LeadStatus.QUALIFIED,
          LeadStatus.NURTURING, LeadStatus.CONVERTED]  # fmt: skip
