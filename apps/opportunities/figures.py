@@ -19,8 +19,9 @@ Definitions:
   **reached** a stage when it has a stage-history row for that stage or a later one (in the
   order prospecting → qualification → needs analysis → proposal → negotiation → won; lost is
   not "later"): a deal that moved back and forth is counted once per stage (distinct deals,
-  by the furthest stage it ever reached). The **conversion rate** of a stage is reached(next
-  stage) / reached(stage); won and lost are the deals now won / lost.
+  by the furthest stage it ever reached — `Opportunity.furthest_stage`, which a trigger of the
+  stage history keeps). The **conversion rate** of a stage is reached(next stage) /
+  reached(stage); won and lost are the deals now won / lost.
 - **Win rate** (赢单率) = won / (won + lost) among the deals **closed in the period** (their
   won or lost stage-history row was entered in the period), per rep, per team (the owner's
   org unit) and in total. None when nothing closed.
@@ -45,9 +46,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.db import connection
 from django.db.models import (
     Aggregate,
-    Avg,
     Case,
     Count,
     DecimalField,
@@ -56,8 +57,6 @@ from django.db.models import (
     F,
     FloatField,
     Func,
-    IntegerField,
-    Max,
     Q,
     QuerySet,
     Sum,
@@ -98,10 +97,11 @@ class Median(Aggregate):
 
 
 def _seconds(later, earlier) -> Func:
-    """EXTRACT(EPOCH FROM later − earlier): an interval as seconds (float)."""
+    """EXTRACT(EPOCH FROM later − earlier): an interval as seconds (a float8: EXTRACT gives a
+    numeric, slower to sort for a median and to sum)."""
     return Func(
         ExpressionWrapper(later - earlier, output_field=DurationField()),
-        template="EXTRACT(EPOCH FROM %(expressions)s)",
+        template="EXTRACT(EPOCH FROM %(expressions)s)::double precision",
         output_field=FloatField(),
     )
 
@@ -152,12 +152,26 @@ def figure_people(*, user: User, team: OrgUnit | None = None) -> QuerySet[User]:
     return people
 
 
+def sees_everyone(user: User) -> bool:
+    """Whether `user`'s subtree holds every user (the head of the company, as the sales
+    director): their scope is then no filter at all, and the figures read the stage history
+    without joining each stay's deal for its owner. Cached on the user for the request; only
+    the head of a top unit costs a query (is anyone outside their subtree?)."""
+    cached = getattr(user, "_sees_everyone", None)
+    if cached is None:
+        top = any(path.count(".") == 1 for path in headed_paths(user))
+        cached = top and not User.objects.exclude(pk__in=visible_users(user).values("pk")).exists()
+        user._sees_everyone = cached
+    return cached
+
+
 def owner_q(
     user: User, *, team: OrgUnit | None = None, owner: User | None = None, prefix: str = ""
 ) -> Q:
     """The filter on `<prefix>owner_id` for `user`'s scope narrowed to `team` / `owner`.
 
-    Company-wide and unnarrowed it is no filter at all; for one person an equality; otherwise
+    Company-wide and unnarrowed (an admin, or the head of the whole company: `sees_everyone`)
+    it is no filter at all; for one person an equality; otherwise
     `owner_id IN (SELECT id FROM user …)`, which Postgres turns into a hash semi-join, so the
     stage-history and opportunity indexes stay usable. `team` and `owner` are expected to be
     checked against the scope by the caller (`figure_teams`, `figure_people`); one outside the
@@ -171,7 +185,7 @@ def owner_q(
             return Q(**{column: owner.pk})
         return Q(**{column: owner.pk}) & Q(**{f"{column}__in": visible_users(user).values("pk")})
     if team is None:
-        if scope is Scope.ALL:
+        if scope is Scope.ALL or (scope is Scope.SUBTREE and sees_everyone(user)):
             return Q()
         if scope is Scope.OWN:
             return Q(**{column: user.pk})
@@ -204,6 +218,14 @@ class StageDuration:
         return bool(self.expected_days and self.avg_days and self.avg_days > self.expected_days)
 
 
+# One stage's count, average and median (seconds) over its stays (intervals `d`).
+_STAGE_DURATION_SQL = (
+    "SELECT {i} AS i, COUNT(*) AS n, EXTRACT(EPOCH FROM AVG(stays.d)) AS avg, "
+    "EXTRACT(EPOCH FROM percentile_cont(0.5) WITHIN GROUP (ORDER BY stays.d)) AS median "
+    "FROM ({stays}) AS stays"
+)
+
+
 def stage_durations(
     *,
     user: User,
@@ -218,41 +240,50 @@ def stage_durations(
     aggregate query, plus one for the expected days unless `settings_by_stage` is given. Every
     open stage has a row, in stage order.
 
-    The query is one row of `FILTER (WHERE stage = …)` aggregates rather than a GROUP BY
-    stage: Postgres then sorts only each stage's durations (a float each) for its median,
-    instead of sorting all the stays by stage first (which spills to disk at scale)."""
+    The query aggregates each stage on its own (five aggregates put together by UNION ALL):
+    each reads its stage's stays from the `stagechange_stage_left` index (and, with
+    `include_current`, its current stays from `stagechange_current`) alone, and sorts only
+    that stage's durations for the median. The durations stay intervals until the five
+    results: intervals average and sort faster than the seconds extracted from each."""
     start, end = period
     now = now or timezone.now()
-    in_period = Q(left_at__gte=start, left_at__lt=end)
-    left = F("left_at")
-    if include_current:
-        in_period |= Q(left_at__isnull=True, entered_at__lt=end)
-        left = Coalesce(F("left_at"), Value(now))
-    seconds = _seconds(left, F("entered_at"))
-    aggregates = {}
+    stays = StageChange.objects.filter(
+        owner_q(user, team=team, owner=owner, prefix="opportunity__")
+    ).order_by()
+    stay = ExpressionWrapper(F("left_at") - F("entered_at"), output_field=DurationField())
+    so_far = ExpressionWrapper(Value(now) - F("entered_at"), output_field=DurationField())
+    selects, params = [], []
     for i, stage in enumerate(OPEN_STAGES):
-        only = Q(stage=stage)
-        aggregates[f"n{i}"] = Count("id", filter=only)
-        aggregates[f"avg{i}"] = Avg(seconds, filter=only)
-        aggregates[f"median{i}"] = Median(seconds, filter=only)
-    row = (
-        StageChange.objects.filter(owner_q(user, team=team, owner=owner, prefix="opportunity__"))
-        # entered_at < end follows from left_at < end; said so the (stage, entered_at) index
-        # can bound the scan.
-        .filter(in_period, stage__in=OPEN_STAGES, entered_at__lt=end)
-        .order_by()
-        .aggregate(**aggregates)
-    )
+        parts = [
+            stays.filter(stage=stage, left_at__gte=start, left_at__lt=end)
+            .annotate(d=stay)
+            .values("d")
+        ]
+        if include_current:
+            parts.append(
+                stays.filter(stage=stage, left_at__isnull=True, entered_at__lt=end)
+                .annotate(d=so_far)
+                .values("d")
+            )
+        # The SQL of the ORM's own querysets; every value stays a parameter.
+        compiled = [part.query.sql_with_params() for part in parts]
+        union = " UNION ALL ".join(f"({sql})" for sql, _params in compiled)
+        selects.append(_STAGE_DURATION_SQL.format(i=i, stays=union))
+        params += [value for _sql, part_params in compiled for value in part_params]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(selects), params)
+        rows = {i: (n, avg, median) for i, n, avg, median in cursor.fetchall()}
     settings_by_stage = stage_settings() if settings_by_stage is None else settings_by_stage
     result = []
     for i, stage in enumerate(OPEN_STAGES):
         setting = settings_by_stage.get(stage)
+        n, avg, median = rows.get(i, (0, None, None))
         result.append(
             StageDuration(
                 stage=stage,
-                stays=row[f"n{i}"] or 0,
-                avg_days=_days(row[f"avg{i}"]),
-                median_days=_days(row[f"median{i}"]),
+                stays=n or 0,
+                avg_days=_days(None if avg is None else float(avg)),
+                median_days=_days(None if median is None else float(median)),
                 expected_days=setting.expected_days if setting else None,
             )
         )
@@ -311,24 +342,18 @@ def funnel(
     team: OrgUnit | None = None,
     owner: User | None = None,
 ) -> Funnel:
-    """The funnel of the deals created in the period (see the module docstring): one query —
-    the furthest stage each deal reached (GROUP BY deal) counted per stage around it."""
+    """The funnel of the deals created in the period (see the module docstring): one query
+    over the deals alone — each carries the furthest stage it reached, so no stage history is
+    joined — read from the `opportunity_created` index."""
     start, end = period
-    furthest = Max(
-        Case(
-            *[When(stage_history__stage=s, then=Value(i)) for i, s in enumerate(FUNNEL_STAGES)],
-            default=Value(-1),
-            output_field=IntegerField(),
-        )
-    )
     per_deal = (
         Opportunity.objects.filter(owner_q(user, team=team, owner=owner))
         .filter(created_at__gte=start, created_at__lt=end)
         .order_by()
-        .annotate(furthest=furthest)
     )
     counts = {
-        f"reached_{i}": Count("id", filter=Q(furthest__gte=i)) for i in range(len(FUNNEL_STAGES))
+        f"reached_{i}": Count("id", filter=Q(furthest_stage__in=FUNNEL_STAGES[i:]))
+        for i in range(len(FUNNEL_STAGES))
     }
     row = per_deal.aggregate(
         created=Count("id"),

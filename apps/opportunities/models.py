@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
+import pgtrigger
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -110,7 +111,8 @@ def has_signed_contract(opportunity: Opportunity) -> bool:
 WIN_CONDITIONS = [has_signed_contract]
 
 
-@track()
+# `furthest_stage` is bookkeeping of the stage history (see the field), not a change to show.
+@track(exclude=["furthest_stage"])
 class Opportunity(models.Model):
     """A deal (商机) with a customer: amount, expected close, and the stage it is in. Opened by
     hand or by converting a lead; moved by named transitions with guards; closed won or lost."""
@@ -139,6 +141,14 @@ class Opportunity(models.Model):
         protected=True,
     )  # fmt: skip
     stage_entered_at = models.DateTimeField(_("in stage since"))
+    # The furthest stage of the forward order (prospecting … negotiation, won) the deal has
+    # ever been in: the funnel's "reached" (apps.opportunities.figures). Kept by the trigger
+    # `furthest_stage` of the stage history, whoever writes it: a move back or a loss never
+    # lowers it; "" while the deal has no history.
+    furthest_stage = models.CharField(
+        _("furthest stage reached"), max_length=20, choices=Stage.choices, blank=True,
+        db_default="", editable=False,
+    )  # fmt: skip
     needs_analysis = models.TextField(_("needs analysis"), blank=True)
     description = models.TextField(_("description"), blank=True)
     lost_reason = models.CharField(_("reason lost"), max_length=300, blank=True)
@@ -171,6 +181,17 @@ class Opportunity(models.Model):
             models.Index(fields=["owner", "-updated_at"], name="opportunity_owner_recent"),
             models.Index(fields=["updated_at", "id"], name="opportunity_sync"),
             models.Index(fields=["expected_close_date"], name="opportunity_close_month"),
+            # The funnel: deals created in a period, read from the index alone.
+            models.Index(
+                fields=["created_at"],
+                include=["owner", "stage", "furthest_stage"],
+                name="opportunity_created",
+            ),
+            # From a stay of the stage history to its deal's owner and creation (win rates,
+            # stage durations of a team), without reading the deals' rows.
+            models.Index(
+                fields=["id"], include=["owner", "created_at"], name="opportunity_owner_of"
+            ),
             # The stuck-deal job: open deals by the time they entered their stage.
             models.Index(
                 fields=["stage", "stage_entered_at"],
@@ -231,6 +252,26 @@ class Opportunity(models.Model):
         return previous_stage(self.stage)
 
 
+# The forward order (lost is not "further" than any stage) as a Postgres array: a stage's
+# place in it is its rank.
+FORWARD_STAGES = (*OPEN_STAGES, Stage.WON)
+_FORWARD = "ARRAY[" + ", ".join(f"'{s}'" for s in FORWARD_STAGES) + "]::varchar[]"
+FURTHEST_STAGE_SQL = f"""
+UPDATE opportunities_opportunity AS o
+   SET furthest_stage = reached.stage
+  FROM (
+        SELECT DISTINCT ON (opportunity_id) opportunity_id, stage,
+               array_position({_FORWARD}, stage::varchar) AS rank
+          FROM new_stays
+         WHERE array_position({_FORWARD}, stage::varchar) IS NOT NULL
+         ORDER BY opportunity_id, rank DESC
+       ) AS reached
+ WHERE o.id = reached.opportunity_id
+   AND coalesce(array_position({_FORWARD}, o.furthest_stage::varchar), 0) < reached.rank;
+RETURN NULL;
+"""  # noqa: S608 (built from constants)
+
+
 class StageChange(models.Model):
     """One stay of an opportunity in a stage (阶段历史): entered, left, by whom, and why (the
     reason of a move back or of a loss). Stage durations, cycle time and the funnel come from
@@ -269,8 +310,32 @@ class StageChange(models.Model):
         indexes = [
             models.Index(fields=["opportunity", "entered_at"], name="stagechange_opp"),
             models.Index(fields=["stage", "entered_at"], name="stagechange_stage"),
-            # Stage durations: the stays that ended in a period, per stage.
-            models.Index(fields=["stage", "left_at"], name="stagechange_stage_left"),
+            # Stage durations: the stays that ended in a period, per stage, and the current
+            # stays (left_at null), each read from the index alone.
+            models.Index(
+                fields=["stage", "left_at"],
+                include=["entered_at", "opportunity"],
+                name="stagechange_stage_left",
+            ),
+            models.Index(
+                fields=["stage", "entered_at"],
+                include=["opportunity"],
+                condition=Q(left_at__isnull=True),
+                name="stagechange_current",
+            ),
+        ]
+        triggers = [
+            # The deal's furthest stage reached (`Opportunity.furthest_stage`) follows its
+            # history: one UPDATE per INSERT statement, whatever inserts the stays (the
+            # services, a bulk load, a data fix).
+            pgtrigger.Trigger(
+                name="furthest_stage",
+                level=pgtrigger.Statement,
+                when=pgtrigger.After,
+                operation=pgtrigger.Insert,
+                referencing=pgtrigger.Referencing(new="new_stays"),
+                func=FURTHEST_STAGE_SQL,
+            ),
         ]
 
     def __str__(self) -> str:

@@ -39,6 +39,16 @@ from .models import Opportunity, StageChange, StageSetting
 
 CENT = Decimal("0.01")
 BOARD_CARDS_PER_STAGE = 50
+# What a card shows (the board page and the API's cards): the deal without its long texts,
+# the customer's name and the owner's name — not the whole customer and user rows.
+BOARD_CARD_FIELDS = (
+    *(
+        f.name
+        for f in Opportunity._meta.concrete_fields
+        if f.name not in ("needs_analysis", "description")
+    ),
+    "customer__name", "owner__username", "owner__first_name", "owner__last_name",
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -237,8 +247,10 @@ def board(
         column.weighted = (column.total * column.probability / Decimal(100)).quantize(
             CENT, rounding=ROUND_HALF_UP
         )
-    ranked = (
-        open_deals.select_related("customer", "owner")
+    # The first cards of each column are ranked on the deals alone; only those are read in
+    # full with their customer and owner (a team has thousands of open deals).
+    first_cards = (
+        open_deals.order_by()
         .annotate(
             board_rank=Window(
                 RowNumber(),
@@ -247,7 +259,13 @@ def board(
             )
         )
         .filter(board_rank__lte=per_stage)
-        .order_by("stage", "board_rank")
+        .values("pk")
+    )
+    ranked = (
+        Opportunity.objects.filter(pk__in=first_cards)
+        .select_related("customer", "owner")
+        .only(*BOARD_CARD_FIELDS)
+        .order_by("stage", F("expected_close_date").asc(nulls_last=True), "id")
     )
     for card in ranked:
         columns[card.stage].cards.append(card)
