@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.shortcuts import get_object_or_404
 
+from .choices import OrgUnitKind
 from .models import OrgUnit, User
 from .scope import Scope, headed_paths, scope_of, scope_q
 
@@ -87,3 +89,18 @@ def supervisor_of(user: User) -> User | None:
     above headed by someone else — the one rule for alerts, escalations and the approval
     step "direct supervisor"."""
     return first_head(unit_chain(user.org_unit), user)
+
+
+def seller_name() -> str:
+    """The selling company's name on printed documents (quotes, contracts, statements of
+    account): the ``COMPANY_NAME`` setting, else the root company unit's name."""
+    configured = getattr(settings, "COMPANY_NAME", "")
+    if configured:
+        return configured
+    company = (
+        OrgUnit.objects.filter(kind=OrgUnitKind.COMPANY, parent__isnull=True)
+        .order_by("id")
+        .values_list("name", flat=True)
+        .first()
+    )
+    return company or "salesctl"

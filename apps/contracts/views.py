@@ -25,6 +25,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from apps.accounts.selectors import seller_name
 from apps.core.errors import Conflict
 from apps.customers.credit import customer_credit
 from apps.customers.models import Customer
@@ -33,7 +34,6 @@ from apps.opportunities.forms_quotes import lines_from_post
 from apps.opportunities.selectors import owner_choices
 from apps.opportunities.views_quotes import (
     LineRow,
-    _company_name,
     _rows_from_post,
     amount_in_words,
     paginate,
@@ -418,7 +418,7 @@ def contract_print(request: HttpRequest, pk: int) -> HttpResponse:
             "lines": list(contract.lines.all()),
             "terms": list(contract.terms.all()),
             "is_final": contract.status not in (ContractStatus.DRAFT, ContractStatus.PENDING),
-            "company_name": _company_name(),
+            "company_name": seller_name(),
             "currency": settings.CURRENCY,
             "amount_in_words": amount_in_words(contract.amount),
             "printed_on": timezone.localdate(),

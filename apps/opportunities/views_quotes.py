@@ -27,8 +27,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from apps.accounts.choices import OrgUnitKind
-from apps.accounts.models import OrgUnit
+from apps.accounts.selectors import seller_name
 from apps.core.errors import Conflict
 
 from . import products as catalogue
@@ -424,19 +423,6 @@ def quote_new_version(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("opportunities:quote_edit", pk=new.pk)
 
 
-def _company_name() -> str:
-    configured = getattr(settings, "COMPANY_NAME", "")
-    if configured:
-        return configured
-    company = (
-        OrgUnit.objects.filter(kind=OrgUnitKind.COMPANY, parent__isnull=True)
-        .order_by("id")
-        .values_list("name", flat=True)
-        .first()
-    )
-    return company or "salesctl"
-
-
 @login_required
 @require_GET
 def quote_print(request: HttpRequest, pk: int) -> HttpResponse:
@@ -454,7 +440,7 @@ def quote_print(request: HttpRequest, pk: int) -> HttpResponse:
             "contact": quote.opportunity.contact,
             "lines": lines,
             "is_approved": quote.status == QuoteStatus.APPROVED,
-            "company_name": _company_name(),
+            "company_name": seller_name(),
             "currency": settings.CURRENCY,
             "amount_in_words": amount_in_words(quote.total),
             "printed_on": timezone.localdate(),

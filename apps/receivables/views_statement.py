@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_GET
 
-from apps.opportunities.views_quotes import _company_name
+from apps.accounts.selectors import seller_name
 
 from .statement import (
     Statement,
@@ -231,7 +231,7 @@ def customer_statement(request: HttpRequest, customer_id: int) -> HttpResponse:
         else (initial_start, initial_end)
     )
     statement = statement_of(user=request.user, customer_id=customer_id, start=start, end=end)
-    company_name = _company_name()
+    company_name = seller_name()
     if request.GET.get("format") == "xlsx":
         response = HttpResponse(
             statement_workbook(statement, company_name=company_name),

@@ -61,3 +61,17 @@ def test_the_ngram_index_answers_a_two_character_search(org, named):
         )
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "Bitmap Index Scan on lead_company_ngrams" in plan
+
+
+def test_a_lead_waiting_in_a_team_is_seen_by_that_teams_heads_only(org, territories, capture):
+    """`holder` is minus the team while no rep owns the lead: the team's supervisor and the
+    manager above see it in the list; another team's supervisor and the reps do not."""
+    org.rep1a.is_active = org.rep1b.is_active = False
+    org.rep1a.save()
+    org.rep1b.save()
+    lead = capture(company_name="上海待分配科技", region="上海").lead
+    assert lead.owner_id is None and lead.team_id == org.team1.pk
+    assert found(org.sup1, "待分配") == {"上海待分配科技"}
+    assert found(org.manager1, "待分配") == {"上海待分配科技"}
+    assert found(org.sup2, "待分配") == set()
+    assert found(org.rep2a, "待分配") == set()
