@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "apps.visits",
     "apps.contracts",
     "apps.receivables",
+    "apps.goals",
 ]
 
 MIDDLEWARE = [

@@ -15,6 +15,7 @@ urlpatterns = [
     path("opportunities/", include("apps.opportunities.urls")),
     path("visits/", include("apps.visits.urls")),
     path("receivables/", include("apps.receivables.urls")),
+    path("goals/", include("apps.goals.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

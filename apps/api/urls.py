@@ -65,6 +65,10 @@ ROUTE_MODULES = (
     "apps.receivables.api_collections",
     "apps.receivables.api_figures",
     "apps.receivables.api_statement",
+    "apps.goals.api_targets",
+    "apps.goals.api_plans",
+    "apps.goals.api_reviews",
+    "apps.goals.api_reports",
 )
 for _module in ROUTE_MODULES:
     for _prefix, _viewset, _basename in importlib.import_module(_module).ROUTES:

@@ -1,0 +1,3 @@
+"""REST API: targets, registered by apps/api/urls.py (ROUTE_MODULES)."""
+
+ROUTES: list = []

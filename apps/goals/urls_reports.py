@@ -1,0 +1,3 @@
+"""Goals pages: reports (included by apps/goals/urls.py in the "goals" namespace)."""
+
+urlpatterns: list = []
