@@ -101,41 +101,57 @@ class CaptureResult:
 def find_duplicate(
     *, name_key: str, phone_key: str, email_key: str, credit_code: str
 ) -> Lead | Customer | None:
-    """The existing customer (first) or open lead with any of these identity keys.
+    """The existing customer (first), the customer of a contact, or the open lead with any of
+    these identity keys.
 
-    Indexed equalities only (one query for customers, one for their contacts, one for leads):
-    with 1M leads and 200k customers a capture stays in milliseconds.
+    One statement finds it — the three indexed lookups (customers, their contacts, leads) as a
+    UNION ALL, each at most one row, the first kind that matches winning — and a second reads
+    the record found; a new prospect (the usual capture) costs one round trip. With 1M leads
+    and 200k customers a capture stays in milliseconds.
     """
     q = _identity_q(
         name_key=name_key, phone_key=phone_key, email_key=email_key, credit_code=credit_code
     )
     if q is None:
         return None
-    customer = (
+    strongest = _strongest_first(credit_code)
+
+    def kind(number: int) -> Value:
+        return Value(number, output_field=IntegerField())
+
+    lookups = [
         Customer.objects.filter(q)
-        .select_related("owner")
-        .order_by(_strongest_first(credit_code), "id")
-        .first()
-    )
-    if customer is not None:
-        return customer
+        .annotate(kind=kind(0), strength=strongest)
+        .order_by("strength", "id")
+        .values_list("kind", "id")[:1]
+    ]
     contact_q = Q()
     if phone_key:
         contact_q |= Q(phone_key=phone_key)
     if email_key:
         contact_q |= Q(email_key=email_key)
     if contact_q:
-        contact = Contact.objects.filter(contact_q).select_related("customer__owner").first()
-        if contact is not None:
-            return contact.customer
+        lookups.append(
+            Contact.objects.filter(contact_q)
+            .annotate(kind=kind(1))
+            .order_by("id")
+            .values_list("kind", "customer_id")[:1]
+        )
     # A converted lead lives on as its customer, found above.
-    return (
+    lookups.append(
         Lead.objects.filter(q)
         .exclude(status=LeadStatus.CONVERTED)
-        .select_related("owner")
-        .order_by(_strongest_first(credit_code), "id")
-        .first()
+        .annotate(kind=kind(2), strength=strongest)
+        .order_by("strength", "id")
+        .values_list("kind", "id")[:1]
     )
+    found = sorted(lookups[0].union(*lookups[1:], all=True))
+    if not found:
+        return None
+    found_kind, pk = found[0]
+    if found_kind == 2:
+        return Lead.objects.select_related("owner").get(pk=pk)
+    return Customer.objects.select_related("owner").get(pk=pk)
 
 
 def _lock_identity(keys: Iterable[str]) -> None:

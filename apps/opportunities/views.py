@@ -16,7 +16,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -297,26 +299,52 @@ def customer_search(request: HttpRequest) -> HttpResponse:
 # --- the board -------------------------------------------------------------------------------
 
 
+# The board page shows the first cards of each column (the rest behind "N more"); the API's
+# board keeps its own default and a `per_stage` parameter.
+BOARD_PAGE_CARDS = 25
+
+
+def _prepare_cards(board: selectors.Board) -> None:
+    """What each card shows, formatted once here rather than by template tags per card (a
+    board is a couple of hundred cards: `{% url %}`, `intcomma` and `blocktranslate` per card
+    were most of the page's time)."""
+    detail = reverse("opportunities:detail", args=[0])
+    forward = dict(zip(OPEN_STAGES, FORWARD, strict=False))
+    move_label = _("Move %(name)s")
+    now = timezone.now()
+    for column in board.columns:
+        for card in column.cards:
+            card.url = detail.replace("/0/", f"/{card.pk}/", 1)
+            card.amount_text = number_format(card.amount, 2, force_grouping=True)
+            card.close_text = (
+                date_format(card.expected_close_date, "SHORT_DATE_FORMAT")
+                if card.expected_close_date
+                else ""
+            )
+            card.owner_name = card.owner.display_name if card.owner_id else ""
+            card.move_aria = move_label % {"name": card.name}
+            move = forward.get(card.stage)
+            card.forward = (move, TRANSITION_LABELS[move]) if move else None
+            card.can_move_back = card.stage != OPEN_STAGES[0]
+            card.is_stuck = selectors.is_stuck(card, board.settings, now=now)
+
+
 @login_required
 def opportunity_board(request: HttpRequest) -> HttpResponse:
     """The pipeline board (看板): a column per open stage with its totals; won and lost this
     month; filters owner / team / close month. htmx (or the board's script after a move)
     gets the columns only."""
     form, filters = _filters(request)
-    board = selectors.board(user=request.user, filters=filters)
+    board = selectors.board(user=request.user, filters=filters, per_stage=BOARD_PAGE_CARDS)
+    _prepare_cards(board)
     context = {
         "board": board,
         "form": form,
         "filters": filters,
         "month": form.data.get("month", "") if form.is_bound else "",
         "transition_url": reverse("opportunities:transition", args=[0, "__move__"]),
-        "stuck_ids": {
-            card.pk
-            for column in board.columns
-            for card in column.cards
-            if selectors.is_stuck(card, board.settings)
-        },
         "move_labels": TRANSITION_LABELS,
+        "stuck_label": _("Stuck"),
         **_choices(request),
     }
     template = "opportunities/_board.html" if _partial(request) else "opportunities/board.html"
