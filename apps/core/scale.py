@@ -125,6 +125,10 @@ class ScaleContext:
                 for definition in dropped:
                     cursor.execute(definition)
                 cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        with connection.cursor() as cursor:
+            # Fresh statistics: the loaders after this one query the table (a correlated
+            # subquery planned on an empty table's estimates scans it once per outer row).
+            cursor.execute(f"ANALYZE {table}")
         self.counts[table] = self.counts.get(table, 0) + written
         rebuilt = f", {len(dropped)} indexes rebuilt in {time.perf_counter() - copy_done:.1f} s"
         self.log(
