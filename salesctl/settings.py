@@ -134,6 +134,24 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # Never eager: jobs run in a real worker. Unit tests of a task body call the function directly.
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE = {
+    # Goals (目标): close the ended periods, roll the gaps over, open the reviews.
+    "goals-close-periods": {
+        "task": "apps.goals.tasks.close_periods",
+        "schedule": crontab(hour=0, minute=30),
+    },
+    # After the close, so that a period closed tonight keeps its final figure.
+    "goals-snapshot-attainment": {
+        "task": "apps.goals.tasks.snapshot_attainment",
+        "schedule": crontab(hour=1, minute=0),
+    },
+    "goals-send-weekly-reports": {
+        "task": "apps.goals.tasks.send_weekly_reports",
+        "schedule": crontab(hour=7, minute=0, day_of_week=1),
+    },
+    "goals-send-monthly-reports": {
+        "task": "apps.goals.tasks.send_monthly_reports",
+        "schedule": crontab(hour=7, minute=0, day_of_month=1),
+    },
     "approvals-send-reminders": {
         "task": "apps.approvals.tasks.send_reminders",
         "schedule": 900.0,

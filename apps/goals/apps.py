@@ -64,6 +64,12 @@ class GoalsConfig(AppConfig):
         )  # fmt: skip
         register(
             NavItem(
+                "period-reviews", _("Period reviews"), "goals:review_list", icon="clipboard-data",
+                order=13, roles=goal_roles, section="analysis",
+            )
+        )  # fmt: skip
+        register(
+            NavItem(
                 "attainment", _("Target attainment"), "goals:attainment", icon="speedometer2",
                 order=12, roles=goal_roles | {Role.FINANCE}, section="analysis",
             )
