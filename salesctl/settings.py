@@ -318,6 +318,8 @@ SPECTACULAR_SETTINGS = {
         "ApprovalStatusEnum": "apps.approvals.choices.RequestStatus",
         "ApprovalTaskStatusEnum": "apps.approvals.choices.TaskStatus",
         "NotificationKindEnum": "apps.notifications.choices.NotificationKind",
+        "TargetStatusEnum": "apps.goals.choices.TargetStatus",
+        "ReviewStatusEnum": "apps.goals.choices.ReviewStatus",
     },
 }
 

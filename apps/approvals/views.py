@@ -362,7 +362,9 @@ def submit(request: HttpRequest, content_type_id: int, object_id: int) -> HttpRe
                 document=document, by=request.user, comment=form.cleaned_data["comment"]
             )
         except ValidationError as exc:
-            form.add_error(None, exc)
+            # A document's own field errors (e.g. a survey field required to submit) are not
+            # fields of this form: the panel shows their messages.
+            error = " ".join(exc.messages)
         except Conflict as exc:
             error = str(exc)
     done = _("Submitted for approval.")

@@ -126,3 +126,27 @@ def test_only_a_prospect_can_be_applied_for(org, customer):
 def test_a_rep_cannot_apply_for_another_reps_customer(org, customer):
     with pytest.raises(PermissionDenied):
         development_application_create(customer=customer, by=org.rep2a, data=SURVEY)
+
+
+def test_submitting_an_incomplete_survey_through_the_approval_panel_names_what_is_missing(
+    client, org, customer
+):
+    # given a survey without its plan or financial standing
+    from django.contrib.contenttypes.models import ContentType
+
+    application = development_application_create(
+        customer=customer, by=org.rep1a, data={"main_business": "x"}
+    )
+    content_type = ContentType.objects.get_for_model(DevelopmentApplication)
+    client.force_login(org.rep1a)
+    client.cookies["django_language"] = "en"
+    # when the panel's Submit button posts (the generic submit view)
+    response = client.post(
+        f"/approvals/submit/{content_type.pk}/{application.pk}/",
+        {"comment": ""},
+        HTTP_HX_REQUEST="true",
+    )
+    # then the panel answers with the reason, not a server error, and nothing was submitted
+    assert response.status_code < 500
+    assert "Fill this in before submitting." in response.content.decode()
+    assert DevelopmentApplication.objects.get(pk=application.pk).status == "draft"
