@@ -259,10 +259,12 @@ def board(
             )
         )
         .filter(board_rank__lte=per_stage)
-        .values("pk")
+        .values_list("pk", flat=True)
     )
+    # Read as a list first: inside one statement the planner cannot tell that the window
+    # keeps a few rows per stage (it estimated thousands and scanned the whole table).
     ranked = (
-        Opportunity.objects.filter(pk__in=first_cards)
+        Opportunity.objects.filter(pk__in=list(first_cards))
         .select_related("customer", "owner")
         .only(*BOARD_CARD_FIELDS)
         .order_by("stage", F("expected_close_date").asc(nulls_last=True), "id")
