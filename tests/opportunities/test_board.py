@@ -77,7 +77,8 @@ def test_board_query_count_does_not_grow_with_deals(org, deal, django_assert_max
     for stage in (Stage.PROSPECTING, Stage.QUALIFICATION, Stage.PROPOSAL):
         for _ in range(4):
             deal(org.rep1a, stage)
-    with django_assert_max_num_queries(7):
+    # 8: the first cards' ids are read on their own, then the cards (constant in the deals).
+    with django_assert_max_num_queries(8):
         result = board(user=org.sup1, filters=OpportunityFilters(team=org.team1.pk))
         names = [(c.customer.name, c.owner.username) for col in result.columns for c in col.cards]
     assert len(names) == 12
