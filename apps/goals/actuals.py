@@ -20,7 +20,6 @@ The definitions (also shown on the report pages):
 
 from __future__ import annotations
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -35,23 +34,25 @@ from .choices import Metric
 
 ZERO = Decimal("0")
 
-# Each source answers (owner id, day, value) for a period [%(start)s, %(end)s] (days included;
-# the visits compare timestamps: %(start_at)s ≤ started_at < %(end_at)s).
+# Each source answers (owner id, day, value, document id) for a period [%(start)s, %(end)s]
+# (days included; the visits compare timestamps: %(start_at)s ≤ started_at < %(end_at)s). The
+# document id is the contract, the allocation or the visit record behind the number (the
+# report's drill-down lists them from the same source, so they add up to the figure).
 _SOURCES: dict[str, str] = {
     Metric.CONTRACT_AMOUNT: """
-        SELECT c.owner_id, c.signed_on AS day, c.amount AS value
+        SELECT c.owner_id, c.signed_on AS day, c.amount AS value, c.id AS doc_id
           FROM contracts_contract c
          WHERE c.signed_on BETWEEN %(start)s AND %(end)s AND c.status <> 'terminated'
     """,
     Metric.COLLECTED: """
-        SELECT i.owner_id, p.received_on AS day, a.amount AS value
+        SELECT i.owner_id, p.received_on AS day, a.amount AS value, a.id AS doc_id
           FROM receivables_payment p
           JOIN receivables_allocation a ON a.payment_id = p.id AND a.reversed_at IS NULL
           JOIN receivables_installment i ON i.id = a.installment_id
-         WHERE p.received_on BETWEEN %(start)s AND %(end)s
+         WHERE p.received_on BETWEEN %(start)s AND %(end)s AND p.status <> 'reversed'
     """,
     Metric.NEW_CUSTOMERS: """
-        SELECT c.owner_id, c.signed_on AS day, 1 AS value
+        SELECT c.owner_id, c.signed_on AS day, 1 AS value, c.id AS doc_id
           FROM contracts_contract c
          WHERE c.signed_on BETWEEN %(start)s AND %(end)s
            AND NOT EXISTS (
@@ -61,27 +62,43 @@ _SOURCES: dict[str, str] = {
            )
     """,
     Metric.VISITS: """
-        SELECT v.owner_id, (v.started_at AT TIME ZONE %(tz)s)::date AS day, 1 AS value
+        SELECT v.owner_id, (v.started_at AT TIME ZONE %(tz)s)::date AS day, 1 AS value,
+               v.id AS doc_id
           FROM visits_visitrecord v
          WHERE v.started_at >= %(start_at)s AND v.started_at < %(end_at)s
     """,
     Metric.EFFECTIVE_VISITS: """
-        SELECT v.owner_id, (v.started_at AT TIME ZONE %(tz)s)::date AS day, 1 AS value
+        SELECT v.owner_id, (v.started_at AT TIME ZONE %(tz)s)::date AS day, 1 AS value,
+               v.id AS doc_id
           FROM visits_visitrecord v
          WHERE v.started_at >= %(start_at)s AND v.started_at < %(end_at)s AND v.is_effective
     """,
 }
 
-# Sum per (rep, unit the rep was in that day). A rep with no membership row (not in any unit)
-# is kept with unit NULL: counted for the rep and the company, not for a unit.
-_GROUPED = """
-    SELECT s.owner_id, m.org_unit_id, SUM(s.value)
-      FROM ({source}) s
+# The unit each document counts for: the membership of its owner on its day (valid_to
+# excluded). A rep with no membership row that day (not in any unit) is kept with unit NULL:
+# counted for the rep and the company, not for a unit.
+_MEMBERSHIP_JOIN = """
       LEFT JOIN goals_unitmembership m
         ON m.user_id = s.owner_id AND m.valid_from <= s.day
        AND (m.valid_to IS NULL OR s.day < m.valid_to)
+"""
+
+# Sum per (rep, unit the rep was in that day) — and per month for a series.
+_GROUPED = """
+    SELECT s.owner_id, m.org_unit_id, {bucket} AS bucket, SUM(s.value)
+      FROM ({source}) s {membership}
      {where}
-     GROUP BY s.owner_id, m.org_unit_id
+     GROUP BY s.owner_id, m.org_unit_id, bucket
+"""
+
+# The documents of one rep behind a figure, a page of them with the sum and count of all.
+_DOCUMENTS = """
+    SELECT s.doc_id, s.day, s.value, SUM(s.value) OVER (), COUNT(*) OVER ()
+      FROM ({source}) s {membership}
+     WHERE s.owner_id = %(owner)s {unit_filter}
+     ORDER BY s.day, s.doc_id
+     LIMIT %(limit)s OFFSET %(offset)s
 """
 
 
@@ -116,8 +133,16 @@ class Actuals:
     def unit(self, unit_id: int) -> Decimal:
         return self.by_unit.get(unit_id, ZERO)
 
-    def rep_in_unit(self, user_id: int, unit_id: int) -> Decimal:
+    def rep_in_unit(self, user_id: int, unit_id: int | None) -> Decimal:
         return self.by_rep_unit.get((user_id, unit_id), ZERO)
+
+    def rep_in_units(self, user_id: int, unit_ids: set[int] | frozenset[int]) -> Decimal:
+        """What the rep did while in one of `unit_ids` (e.g. a head's subtree)."""
+        return sum(
+            (value for (rep, unit), value in self.by_rep_unit.items()
+             if rep == user_id and unit in unit_ids),
+            ZERO,
+        )  # fmt: skip
 
     def scope(self, scope_kind: str, *, unit_id: int | None = None, user_id: int | None = None):
         """The actual of a target's scope (company, unit or rep)."""
@@ -127,48 +152,160 @@ class Actuals:
             return self.unit(unit_id)
         return self.total
 
+    def add(self, owner_id: int, unit_id: int | None, value: Decimal, ancestors: dict) -> None:
+        key = (owner_id, unit_id)
+        self.by_rep_unit[key] = self.by_rep_unit.get(key, ZERO) + value
+        self.by_rep[owner_id] = self.by_rep.get(owner_id, ZERO) + value
+        self.total += value
+        if unit_id is not None:
+            for ancestor in ancestors.get(unit_id, [unit_id]):
+                self.by_unit[ancestor] = self.by_unit.get(ancestor, ZERO) + value
 
-def _unit_ancestors() -> dict[int, list[int]]:
+
+def unit_ancestors() -> dict[int, list[int]]:
     """{unit id: [every unit from the top down to itself]} from the tree paths ("0001.0007.":
-    each segment is a unit id), a few hundred rows."""
+    each segment is a unit id), a few hundred rows. One query: a caller computing several
+    metrics loads it once and passes it on."""
     return {
         pk: [int(part) for part in path.split(".") if part]
         for pk, path in OrgUnit.objects.values_list("id", "path")
     }
 
 
-def compute(metric: str, start: date, end: date, *, owner_ids: list[int] | None = None) -> Actuals:
-    """The actuals of `metric` from `start` to `end` (both included), for everyone or only the
-    documents of `owner_ids`. One query."""
+_unit_ancestors = unit_ancestors  # the name the first callers used
+
+
+def _run(
+    metric: str,
+    start: date,
+    end: date,
+    *,
+    bucket: str,
+    owner_ids: list[int] | None,
+) -> list[tuple]:
     if metric not in _SOURCES:
         raise ValueError(f"unknown metric {metric!r}")
+    if end < start:
+        raise ValueError("end is before start")
     params = _bounds(start, end)
     where = ""
     if owner_ids is not None:
         where = "WHERE s.owner_id = ANY(%(owners)s)"
-        params["owners"] = list(owner_ids)
-    sql = _GROUPED.format(source=_SOURCES[metric], where=where)
+        params["owners"] = [int(pk) for pk in owner_ids]
+    sql = _GROUPED.format(
+        source=_SOURCES[metric], membership=_MEMBERSHIP_JOIN, where=where, bucket=bucket
+    )
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
+        return cursor.fetchall()
+
+
+def compute(
+    metric: str,
+    start: date,
+    end: date,
+    *,
+    owner_ids: list[int] | None = None,
+    units: dict[int, list[int]] | None = None,
+) -> Actuals:
+    """The actuals of `metric` from `start` to `end` (both included), for everyone or only the
+    documents of `owner_ids`. One query (two when `units`, the `unit_ancestors()` map, is not
+    given and something was found)."""
+    rows = _run(metric, start, end, bucket="NULL::date", owner_ids=owner_ids)
     result = Actuals(metric=metric, start=start, end=end)
-    by_rep: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    by_unit: dict[int, Decimal] = defaultdict(lambda: ZERO)
-    ancestors = _unit_ancestors() if rows else {}
-    for owner_id, unit_id, value in rows:
-        value = Decimal(value)
-        result.by_rep_unit[(owner_id, unit_id)] = value
-        by_rep[owner_id] += value
-        result.total += value
-        if unit_id is not None:
-            for ancestor in ancestors.get(unit_id, [unit_id]):
-                by_unit[ancestor] += value
-    result.by_rep, result.by_unit = dict(by_rep), dict(by_unit)
+    if rows and units is None:
+        units = unit_ancestors()
+    for owner_id, unit_id, _bucket, value in rows:
+        result.add(owner_id, unit_id, Decimal(value), units or {})
     return result
 
 
 def compute_all(
-    start: date, end: date, *, owner_ids: list[int] | None = None
+    start: date,
+    end: date,
+    *,
+    owner_ids: list[int] | None = None,
+    metrics: list[str] | None = None,
+    units: dict[int, list[int]] | None = None,
 ) -> dict[str, Actuals]:
-    """Every metric over one period (five queries)."""
-    return {metric: compute(metric, start, end, owner_ids=owner_ids) for metric in Metric.values}
+    """Every metric (or `metrics`) over one period: one query each, and the unit tree once."""
+    units = unit_ancestors() if units is None else units
+    return {
+        metric: compute(metric, start, end, owner_ids=owner_ids, units=units)
+        for metric in (metrics or Metric.values)
+    }
+
+
+def compute_monthly(
+    metric: str,
+    start: date,
+    end: date,
+    *,
+    owner_ids: list[int] | None = None,
+    units: dict[int, list[int]] | None = None,
+) -> dict[date, Actuals]:
+    """The actuals of `metric` month by month from `start` to `end` (one query): {the first
+    day of each month: its Actuals}, every month of the range present (empty when nothing).
+    `start` and `end` are normally the first and last days of months."""
+    rows = _run(metric, start, end, bucket="date_trunc('month', s.day)::date", owner_ids=owner_ids)
+    if rows and units is None:
+        units = unit_ancestors()
+    months: dict[date, Actuals] = {}
+    day = date(start.year, start.month, 1)
+    while day <= end:
+        following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+        months[day] = Actuals(metric, max(day, start), min(following - timedelta(days=1), end))
+        day = following
+    for owner_id, unit_id, month, value in rows:
+        months[month].add(owner_id, unit_id, Decimal(value), units or {})
+    return months
+
+
+@dataclass
+class DocumentPage:
+    """A page of the documents behind a rep's figure: (document id, day, value) in date order,
+    with the sum and the count of all of them (not only the page)."""
+
+    rows: list[tuple[int, date, Decimal]]
+    total: Decimal
+    count: int
+
+
+def documents(
+    metric: str,
+    start: date,
+    end: date,
+    *,
+    owner_id: int,
+    unit_ids: list[int] | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> DocumentPage:
+    """The documents of `owner_id` behind `metric` from `start` to `end` — contracts (signed
+    amount, new customers), allocations (collected) or visit records — from the same source as
+    the figures, so that they add up to `compute(...).rep(owner_id)` exactly, or with
+    `unit_ids` to what the rep did while in one of those units (`rep_in_unit`). One query."""
+    if metric not in _SOURCES:
+        raise ValueError(f"unknown metric {metric!r}")
+    params = _bounds(start, end) | {
+        "owner": owner_id,
+        "limit": max(1, limit),
+        "offset": max(0, offset),
+    }
+    unit_filter = ""
+    if unit_ids is not None:
+        unit_filter = "AND m.org_unit_id = ANY(%(units)s)"
+        params["units"] = [int(pk) for pk in unit_ids]
+    sql = _DOCUMENTS.format(
+        source=_SOURCES[metric], membership=_MEMBERSHIP_JOIN, unit_filter=unit_filter
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        found = cursor.fetchall()
+    if not found and offset:
+        # A page past the end: the sum and count still come from the first row of all.
+        first = documents(metric, start, end, owner_id=owner_id, unit_ids=unit_ids, limit=1)
+        return DocumentPage([], first.total, first.count)
+    total = Decimal(found[0][3]) if found else ZERO
+    count = int(found[0][4]) if found else 0
+    return DocumentPage([(r[0], r[1], Decimal(r[2])) for r in found], total, count)
