@@ -55,9 +55,11 @@ class WeeklyReportSerializer(serializers.ModelSerializer):
     figures = serializers.JSONField(
         read_only=True,
         help_text=_(
-            "The week's figures as drafted by the Monday job: target_attainment (null: not yet "
-            "available), new_customers, collections, sales, visits, effective_visits, "
-            "effective_visit_rate, plans, plans_done, plans_missed, plan_execution_rate, "
+            "The week's figures as drafted by the Monday job: target_attainment ([{metric, "
+            "label, target, actual, pct}] of the rep's monthly targets, actual to the week's "
+            "end; null without a target), new_customers, collections, sales, visits, "
+            "effective_visits, effective_visit_rate, plans, plans_done, plans_missed, "
+            "plan_execution_rate, "
             "abnormal_customers [{id, name, credit_hold, last_visit}], "
             "abnormal_customers_total."
         ),

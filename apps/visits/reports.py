@@ -9,8 +9,10 @@ Writes (services) and the scoped reads of reports live here; the numbers come fr
 **Figures snapshot** (`WeeklyReport.figures`, JSON, taken by the job so that the report reads
 the same later):
 
-- `target_attainment`: null — targets arrive with the goals app; the page says "not yet
-  available".
+- `target_attainment`: the rep's live monthly targets of the month the week ends in, each
+  with the month's actual up to the end of the week (`apps.goals.actuals`, from the
+  documents): [{metric, label, target, actual, pct}] (money as decimal strings), or null when
+  the rep has no monthly target that month (the page says "no target set").
 - `new_customers`: customers now owned by the rep that were created or claimed (from the public
   pool) during the week. Until the goals app counts customers turning developing/active, this is
   the rep's new-customer figure.
@@ -135,11 +137,50 @@ def _abnormal_customers(owner_ids: list[int], days: int, now: datetime) -> dict[
     return result
 
 
+def _month_attainment(owner_ids: list[int], week_end: date) -> dict[int, list[dict]]:
+    """{rep: [{metric, label, target, actual, pct}]}: each rep's live monthly targets of the
+    month of `week_end`, against the month's actual up to `week_end`. One query for the
+    targets, one per metric that has any (the goals app's actuals, grouped by rep)."""
+    from apps.goals import actuals
+    from apps.goals.choices import PeriodKind, ScopeKind, TargetStatus
+    from apps.goals.models import Target
+
+    month_start = week_end.replace(day=1)
+    targets = list(
+        Target.objects.filter(
+            user_id__in=owner_ids,
+            scope_kind=ScopeKind.REP,
+            period_kind=PeriodKind.MONTH,
+            period_start=month_start,
+        )
+        .exclude(status=TargetStatus.DRAFT)
+        .order_by("user_id", "metric")
+    )
+    computed = {
+        metric: actuals.compute(metric, month_start, week_end, owner_ids=owner_ids)
+        for metric in sorted({t.metric for t in targets})
+    }
+    result: dict[int, list[dict]] = {}
+    for target in targets:
+        actual = computed[target.metric].rep(target.user_id)
+        pct = round(float(actual / target.amount * 100), 1) if target.amount else None
+        result.setdefault(target.user_id, []).append(
+            {
+                "metric": target.metric,
+                "label": str(target.get_metric_display()),
+                "target": str(target.amount),
+                "actual": str(actual),
+                "pct": pct,
+            }
+        )
+    return result
+
+
 def week_figures(
     owner_ids: list[int], week_start: date, *, now: datetime | None = None
 ) -> dict[int, dict]:
     """The figures snapshot of each of `owner_ids` for the week from `week_start`, computed
-    with the grouped selectors: four queries whatever the number of reps."""
+    with the grouped selectors: a constant number of queries whatever the number of reps."""
     now = now or timezone.now()
     end = week_start + timedelta(days=7)
     days = fig.not_visited_days()
@@ -150,6 +191,7 @@ def week_figures(
         end=end,
     )
     new = _new_customers(owner_ids, week_start, end)
+    attainment = _month_attainment(owner_ids, end - timedelta(days=1))
     abnormal = _abnormal_customers(owner_ids, days, now)
     result = {}
     for pk in owner_ids:
@@ -158,7 +200,7 @@ def week_figures(
         result[pk] = {
             "week_start": week_start.isoformat(),
             "week_end": (end - timedelta(days=1)).isoformat(),
-            "target_attainment": None,
+            "target_attainment": attainment.get(pk),
             "new_customers": new.get(pk, 0),
             "collections": str(f.collections),
             "sales": str(f.orders),

@@ -80,7 +80,7 @@ def test_draft_job_snapshots_the_weeks_figures(org, settings):
     f = report.figures
     assert report.status == ReportStatus.DRAFT
     assert report.due_at == reports.due_at_for(MON)
-    assert f["target_attainment"] is None
+    assert f["target_attainment"] is None  # no monthly target set for rep1a
     assert (f["plans"], f["plans_done"], f["plans_missed"]) == (2, 1, 1)
     assert f["plan_execution_rate"] == 0.5
     assert (f["visits"], f["effective_visits"], f["effective_visit_rate"]) == (2, 1, 0.5)
@@ -351,3 +351,36 @@ def test_demo_loads_eight_weeks_with_one_late_and_the_current_draft(org):
     ) == {ReportStatus.DRAFT}
     assert WeeklyReport.objects.filter(status=ReportStatus.REVIEWED).count() >= 4 * 5
     assert reports.late_reports(user=org.admin).exclude(week_start=current).count() == 2
+
+
+@pytest.mark.django_db
+def test_the_draft_reads_the_month_target_against_the_actual_to_the_week_end(org):
+    # given rep1a's visits target of the month the week ends in (10 visits), and 2 visits
+    # that week plus 1 the week after (not counted: after the week's end)
+    from apps.goals.choices import Metric, PeriodKind, ScopeKind
+    from apps.goals.models import Target
+    from apps.goals.periods import period_of
+
+    week_end = MON + timedelta(days=6)
+    month = period_of(PeriodKind.MONTH, week_end)
+    Target.objects.create(
+        metric=Metric.VISITS, period_kind=PeriodKind.MONTH, period_start=month.start,
+        period_end=month.end, scope_kind=ScopeKind.REP, user=org.rep1a,
+        org_unit=org.team1, amount=Decimal("10"),
+    )  # fmt: skip
+    customer = make_customer(org.rep1a)
+    for day in (MON, MON + timedelta(days=2), MON + timedelta(days=8)):
+        make_record(org.rep1a, customer, at(day))
+    # when the job drafts the week
+    reports.weekly_reports_draft(week_start=MON)
+    # then the report holds the target, the actual to the week's end and the percentage
+    f = WeeklyReport.objects.get(owner=org.rep1a, week_start=MON).figures
+    assert f["target_attainment"] == [
+        {
+            "metric": "visits",
+            "label": str(Metric.VISITS.label),
+            "target": "10.00",
+            "actual": "2",
+            "pct": 20.0,
+        }
+    ]
