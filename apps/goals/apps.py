@@ -52,6 +52,12 @@ class GoalsConfig(AppConfig):
         goal_roles = frozenset({Role.REP, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN})
         register(
             NavItem(
+                "reports", _("Reports"), "goals:reports", icon="grid-1x2", order=5,
+                roles=frozenset(Role.values) - {Role.INTEGRATION}, section="analysis",
+            )
+        )  # fmt: skip
+        register(
+            NavItem(
                 "targets", _("Targets"), "goals:target_list", icon="bullseye", order=10,
                 roles=goal_roles, section="analysis",
             )

@@ -24,3 +24,14 @@ class LeadsConfig(AppConfig):
                 section="analysis",
             )
         )
+        register(
+            NavItem(
+                "lead_sources",
+                _("Lead sources"),
+                "leads:sources",
+                icon="diagram-3",
+                order=11,
+                roles=frozenset({Role.REP, Role.SUPERVISOR, Role.MANAGER, Role.ADMIN}),
+                section="analysis",
+            )
+        )

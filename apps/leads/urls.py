@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from . import views
+from . import views, views_sources
 
 app_name = "leads"
 
@@ -17,6 +17,7 @@ urlpatterns = [
     path("reassign/", views.lead_reassign, name="reassign"),
     path("reassign/people/", views.lead_reassign_people, name="reassign_people"),
     path("sla/", views.lead_sla, name="sla"),
+    path("sources/", views_sources.lead_sources, name="sources"),
     path("<int:pk>/", views.lead_detail, name="detail"),
     path("<int:pk>/<str:transition>/", views.lead_transition, name="transition"),
 ]

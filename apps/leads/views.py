@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.core.errors import Conflict
 
-from . import importing, selectors, services, webform
+from . import exports, importing, selectors, services, sla_figures, webform
 from .choices import LeadGrade, LeadSource, LeadStatus
 from .forms import (
     LeadDataForm,
@@ -27,12 +27,12 @@ from .forms import (
     LeadReassignForm,
     LeadWebForm,
     ReasonForm,
-    SlaPeriodForm,
 )
 from .models import Lead
 from .periods import Period, period_bounds
 from .permissions import available_transitions, can_view_team_sla, may_reassign
 from .selectors import lead_get, lead_reassignments, lead_touches
+from .views_sources import LeadReportFilterForm, filter_choices, resolve_filters
 
 PER_PAGE = 50
 _SERVICES = {
@@ -372,32 +372,61 @@ SLA_BREACHED_PER_PAGE = 25
 
 @login_required
 def lead_sla(request: HttpRequest) -> HttpResponse:
-    """First-response SLA compliance of the leads in the user's scope due in a period: the
-    figures, per rep and per grade, and the leads that missed it (paged). For those who
-    oversee others' leads; anyone else gets a 404, as for a lead outside their scope."""
+    """First-response SLA compliance of the leads in the user's scope due in a period,
+    narrowed to a team or a rep: the figures, per team, per rep (a stacked bar each) and per
+    grade, and the leads that missed it (paged); ``?format=xlsx`` for the Excel file. For
+    those who oversee others' leads; anyone else gets a 404, as for a lead outside their
+    scope, and so does a team or a rep outside it."""
     if not can_view_team_sla(request.user):
         raise Http404
-    form = SlaPeriodForm(request.GET)  # always bound: no parameters is this month
+    form = LeadReportFilterForm(request.GET)  # always bound: no parameters is this month
     context: dict = {"form": form, "periods": Period.choices, "custom": Period.CUSTOM}
     if not form.is_valid():
         context["period"] = request.GET.get("period", "")
         return render(request, "leads/sla.html", context, status=400)
-    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-    bounds = period_bounds(start, end)
-    report = selectors.lead_sla_report(user=request.user, period=bounds)
+    f = resolve_filters(request.user, form.cleaned_data)
+    bounds = period_bounds(f.start, f.end)
+    report = sla_figures.sla_report(user=request.user, period=bounds, team=f.team, owner=f.owner)
+    if request.GET.get("format") == "xlsx":
+        content = exports.sla_workbook(
+            report, filters=exports.period_text(f.start, f.end, *f.narrowing())
+        )
+        name = exports.filename("lead-sla", f.start, f.end, *f.file_parts)
+        return exports.xlsx_response(content, name)
     # The breached figure counts the very rows the list pages through: no COUNT(*) again.
-    paginator = Paginator(
-        selectors.lead_sla_breached(user=request.user, period=bounds), SLA_BREACHED_PER_PAGE
-    )
+    paginator = Paginator(report.breached, SLA_BREACHED_PER_PAGE)
     paginator.__dict__["count"] = report.total.breached
     page = paginator.get_page(request.GET.get("page"))
     context.update(
         {
-            "period": form.cleaned_data["period"],
-            "start": start,
-            "end": end,
+            "f": f,
+            "period": f.period,
+            "start": f.start,
+            "end": f.end,
             "report": report,
             "page": page,
+            "owner_bars": _sla_bars(report.by_owner),
+            "team_query": f.query(team=None, owner=None),
+            "owner_query": f.query(owner=None),
+            "export_query": f.query(format="xlsx"),
+            **filter_choices(request.user, f.team),
         }
     )
     return render(request, "leads/sla.html", context)
+
+
+def _sla_bars(rows: list) -> list[dict]:
+    """A stacked bar per owner: answered in time, late, and not answered, as % of the most
+    leads due of a row."""
+    top = max([r.figures.due for r in rows] + [1])
+
+    def pct(n: int) -> str:
+        return f"{n / top * 100:.1f}"
+
+    bars = []
+    for r in rows:
+        x = r.figures
+        unanswered = max(x.due - x.responded_in_time - x.responded_late, 0)
+        bars.append({"row": r, "in_time": pct(x.responded_in_time),
+                     "late": pct(x.responded_late), "unanswered": pct(unanswered)})  # fmt: skip
+    return bars

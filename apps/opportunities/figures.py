@@ -31,8 +31,13 @@ Definitions:
   next months (6 in all by default); a deal whose expected close date is before this month is
   **overdue** (逾期), one after the last month or without a date is left out. Per cell Σ amount
   and Σ amount × probability / 100, the probability being the `StageSetting` of the deal's
-  current stage; per rep, per team (the owner's org unit) and the totals. Each row has a
-  `target` (None for now): the goals issue fills it with the target of the month to compare.
+  current stage; per rep, per team (the owner's org unit) and the totals.
+- **Target** of a forecast month (`forecast_targets`): the active monthly target of the signed
+  contract amount (合同签约额) of the scope shown — the owner's (a rep target) when narrowed to
+  one person, the team's (a unit target) when narrowed to a team, else the company's for a
+  company-wide viewer, the unit's for the head of one unit, the rep's own for a rep. The
+  **gap** = target − weighted forecast (what the open deals, weighted, leave to find;
+  negative when the forecast exceeds the target).
 
 Each figure is one grouped SQL aggregate (GROUP BY stage / owner in the database, never a
 Python loop over deals); the rolled-up team and total rows add up the per-owner rows, so they
@@ -69,6 +74,8 @@ from django.utils import timezone
 from apps.accounts.models import OrgUnit, User
 from apps.accounts.names import person_name
 from apps.accounts.scope import Scope, headed_paths, scope_of, visible_users
+from apps.goals.choices import Metric, PeriodKind, TargetStatus
+from apps.goals.models import Target
 
 from .choices import OPEN_STAGES, Stage
 from .models import Opportunity, StageChange, StageSetting
@@ -546,22 +553,54 @@ class Forecast:
     by_rep: list[ForecastRow]
     by_team: list[ForecastRow]
     totals: ForecastRow
+    # The target of each month bucket ("YYYY-MM" → amount) of the scope shown; empty when the
+    # scope has no target (see `forecast_targets`).
+    targets: dict[str, Decimal] = field(default_factory=dict)
+
+    def with_targets(self, targets: dict[str, Decimal]) -> Forecast:
+        """Attach the month targets; the totals row's `target` is their sum."""
+        self.targets = targets
+        self.totals.target = sum(targets.values(), ZERO) if targets else None
+        return self
+
+    def target_rows(self) -> list[dict]:
+        """Per month bucket: the weighted forecast, the target (None without one) and the gap
+        (target − weighted; None without a target)."""
+        rows = []
+        for b in self.buckets:
+            if b.month is None:
+                continue
+            weighted = self.totals.cell(b.key).weighted
+            target = self.targets.get(b.key)
+            gap = None if target is None else target - weighted
+            rows.append({"bucket": b, "weighted": weighted, "target": target, "gap": gap})
+        return rows
+
+    @property
+    def target_gap(self) -> Decimal | None:
+        """The gap over the months that have a target."""
+        gaps = [r["gap"] for r in self.target_rows() if r["gap"] is not None]
+        return sum(gaps, ZERO) if gaps else None
 
     @property
     def max_amount(self) -> Decimal:
-        """The largest bucket amount (the chart's scale)."""
-        return max([self.totals.cell(b.key).amount for b in self.buckets] + [Decimal("0.01")])
+        """The largest bucket amount or month target (the chart's scale)."""
+        amounts = [self.totals.cell(b.key).amount for b in self.buckets]
+        return max([*amounts, *self.targets.values(), Decimal("0.01")])
 
     def chart(self) -> list[dict]:
-        """A bar per bucket: the amount and the weighted amount as % of the largest amount."""
+        """A bar per bucket: the amount and the weighted amount as % of the largest amount,
+        and where the month's target falls (None without one)."""
         top = self.max_amount
         bars = []
         for b in self.buckets:
             cell = self.totals.cell(b.key)
+            target = self.targets.get(b.key)
             bars.append({
-                "bucket": b, "cell": cell,
+                "bucket": b, "cell": cell, "target": target,
                 "amount_pct": round(float(cell.amount / top * 100), 1),
                 "weighted_pct": round(float(cell.weighted / top * 100), 1),
+                "target_pct": None if target is None else round(float(target / top * 100), 1),
             })  # fmt: skip
         return bars
 
@@ -654,6 +693,55 @@ def forecast(
     return Forecast(
         this_month=first, buckets=buckets, by_rep=by_rep, by_team=by_team, totals=totals
     )
+
+
+def target_scope_q(
+    user: User, *, team: OrgUnit | None = None, owner: User | None = None
+) -> Q | None:
+    """Which target is the forecast's scope (see the module docstring): a filter on
+    `goals.Target`, or None when the scope shown has no single target (the head of several
+    separate units, nobody)."""
+    if owner is not None:
+        return Q(scope_kind="rep", user_id=owner.pk)
+    if team is not None:
+        return Q(scope_kind="unit", org_unit_id=team.pk)
+    scope = scope_of(user)
+    if scope is Scope.ALL or (scope is Scope.SUBTREE and sees_everyone(user)):
+        return Q(scope_kind="company")
+    if scope is Scope.SUBTREE:
+        paths = headed_paths(user)
+        tops = [p for p in paths if not any(p != q and p.startswith(q) for q in paths)]
+        return Q(scope_kind="unit", org_unit__path=tops[0]) if len(tops) == 1 else None
+    if scope is Scope.OWN:
+        return Q(scope_kind="rep", user_id=user.pk)
+    return None
+
+
+def forecast_targets(
+    *,
+    user: User,
+    buckets: list[ForecastBucket],
+    team: OrgUnit | None = None,
+    owner: User | None = None,
+) -> dict[str, Decimal]:
+    """The active monthly targets of the signed contract amount of the forecast's scope, by
+    month bucket ("YYYY-MM" → amount): one query for all the months."""
+    q = target_scope_q(user, team=team, owner=owner)
+    months = {b.month: b.key for b in buckets if b.month is not None}
+    if q is None or not months:
+        return {}
+    rows = (
+        Target.objects.filter(q)
+        .filter(
+            metric=Metric.CONTRACT_AMOUNT,
+            period_kind=PeriodKind.MONTH,
+            status=TargetStatus.ACTIVE,
+            period_start__in=list(months),
+        )
+        .order_by()
+        .values_list("period_start", "amount")
+    )
+    return {months[start]: _money(amount) for start, amount in rows}
 
 
 # --- the lot, for a page -------------------------------------------------------------------

@@ -1,12 +1,13 @@
-"""Pipeline figure pages (商机分析): the weighted forecast by close month (with the funnel and
-the stage durations below it) and the funnel page (funnel, stage durations, win rate and cycle
-time). Thin: parse the filters, call `apps.opportunities.figures`, render. A team or a person
-outside the caller's scope is a 404."""
+"""Pipeline figure pages (商机分析): the weighted forecast by close month against the month
+targets of the signed contract amount (with the funnel and the stage durations below it) and
+the funnel page (funnel, stage durations, win rate and cycle time); each also as an Excel file
+(``?format=xlsx``, `exports`). Thin: parse the filters, call `apps.opportunities.figures`,
+render. A team or a person outside the caller's scope is a 404."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django import forms
 from django.contrib.auth.decorators import login_required
@@ -16,10 +17,11 @@ from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import OrgUnit, User
 from apps.accounts.scope import Scope, scope_of
+from apps.leads import exports as xlsx
 from apps.leads.forms import check_period
 from apps.leads.periods import Period, period_bounds, period_dates
 
-from . import figures
+from . import exports, figures
 
 # Bounded selects: a company has dozens of units and a team a few dozen people.
 MAX_TEAMS = 200
@@ -78,6 +80,11 @@ class Filters:
     @property
     def bounds(self):
         return period_bounds(self.start, self.end)
+
+    def narrowing(self) -> list[str]:
+        """The team and the person, for the filters row of an Excel file."""
+        return [self.team.name if self.team else "",
+                self.owner.display_name if self.owner else ""]  # fmt: skip
 
     def query(self, **changes) -> str:
         """The query string of these filters with `changes` (None drops a key)."""
@@ -149,9 +156,14 @@ def _context(request: HttpRequest, tab: str) -> tuple[dict, Filters | None]:
             "f": f, "period": f.period, "start": f.start, "end": f.end, "people": people,
             "clear_query": f.query(team=None, owner=None),
             "team_query": f.query(team=None, owner=None),
+            "export_query": f.query(format="xlsx"),
         }
     )  # fmt: skip
     return context, f
+
+
+def _wants_xlsx(request: HttpRequest) -> bool:
+    return request.GET.get("format") == "xlsx"
 
 
 @login_required
@@ -162,11 +174,26 @@ def forecast(request: HttpRequest) -> HttpResponse:
     if f is None:
         return render(request, "opportunities/forecast.html", context, status=400)
     settings_by_stage = figures.stage_settings()
-    context["forecast"] = figures.forecast(
+    result = figures.forecast(
         user=request.user, team=f.team, owner=f.owner, months=f.months,
         settings_by_stage=settings_by_stage,
     )  # fmt: skip
-    result = context["forecast"]
+    result.with_targets(
+        figures.forecast_targets(
+            user=request.user, buckets=result.buckets, team=f.team, owner=f.owner
+        )
+    )
+    if _wants_xlsx(request):
+        content = exports.forecast_workbook(
+            result, filters=xlsx.period_text(result.this_month, _last_day(result), *f.narrowing()),
+            by_team=f.owner is None,
+        )  # fmt: skip
+        name = xlsx.filename("forecast", result.this_month, _last_day(result),
+                             f"team{f.team.pk}" if f.team else "",
+                             f"rep{f.owner.pk}" if f.owner else "")  # fmt: skip
+        return xlsx.xlsx_response(content, name)
+    context["forecast"] = result
+    context["target_rows"] = result.target_rows()
     context["forecast_tables"] = [
         {"kind": "rep", "title": _("By rep"), "head": _("Rep"), "rows": result.by_rep},
     ]
@@ -194,6 +221,14 @@ def funnel(request: HttpRequest) -> HttpResponse:
     result = figures.pipeline_figures(
         user=request.user, period=f.bounds, team=f.team, owner=f.owner, include_current=f.current
     )
+    if _wants_xlsx(request):
+        content = exports.funnel_workbook(
+            result, filters=xlsx.period_text(f.start, f.end, *f.narrowing()),
+            by_team=f.owner is None,
+        )  # fmt: skip
+        name = xlsx.filename("funnel", f.start, f.end, f"team{f.team.pk}" if f.team else "",
+                             f"rep{f.owner.pk}" if f.owner else "")  # fmt: skip
+        return xlsx.xlsx_response(content, name)
     context.update(
         {
             "funnel": result.funnel,
@@ -204,6 +239,11 @@ def funnel(request: HttpRequest) -> HttpResponse:
         }
     )
     return render(request, "opportunities/funnel.html", context)
+
+
+def _last_day(result: figures.Forecast) -> date:
+    """The last day of the forecast's last month."""
+    return figures.add_months(result.buckets[-1].month, 1) - timedelta(days=1)
 
 
 def _win_tables(rates: figures.WinRates, *, by_team: bool) -> list[dict]:

@@ -19,17 +19,20 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts.models import PATH_STEP
-from apps.accounts.scope import visible_users
+from apps.accounts.scope import Scope, scope_of, visible_users
 from apps.core.errors import Conflict
+from apps.leads import exports as xlsx
 from apps.leads.periods import Period
 
+from . import exports, reports
 from . import figures as fig
-from . import reports
 from .choices import ReportStatus
 from .forms_reports import CommentForm, FiguresPeriodForm, ReportFilterForm, ReportForm
 
 PER_PAGE = 50
 NOT_VISITED_PER_PAGE = 25
+MAX_TEAMS = 200  # the team select of the figures: a company has dozens of units
+MAX_PEOPLE = 200
 
 
 def optional_url(name: str, query: dict | None = None, *args: object) -> str:
@@ -192,7 +195,8 @@ def report_review(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def figures_page(request: HttpRequest) -> HttpResponse:
     """Visit figures for a period with the drill-down company → unit → rep → the rep's
-    records, bars, and the customers not visited in N days (paged)."""
+    records, bars, and the customers not visited in N days (paged); ``?format=xlsx`` for the
+    figures as an Excel file. A team or a rep outside the caller's scope is a 404."""
     form = FiguresPeriodForm(request.GET or {"period": Period.THIS_WEEK})
     context: dict = {"form": form, "periods": Period.choices}
     if form.is_valid():
@@ -212,6 +216,8 @@ def figures_page(request: HttpRequest) -> HttpResponse:
         result = fig.visit_figures(
             user=request.user, start=start, end=end, team=team, owner=owner, days=days
         )
+        if request.GET.get("format") == "xlsx":
+            return _figures_xlsx(result, team=team, owner=owner)
         customers = fig.not_visited_customers(
             user=request.user, days=days, owner_ids=result.owner_ids,
             order=data.get("order") or "days",
@@ -242,11 +248,29 @@ def figures_page(request: HttpRequest) -> HttpResponse:
             records = optional_url("visits:record_list", {**record_query, "owner": row.id,
                                                           "rep": row.id})  # fmt: skip
             rows.append((row, link, records if row.kind == "rep" else ""))
+        export = {**base, "format": "xlsx"}
+        if team is not None:
+            export["team"] = team.pk
+        if owner is not None:
+            export["owner"] = owner.pk
+        oversees = scope_of(request.user) in (Scope.ALL, Scope.SUBTREE)
+        people = []
+        if oversees:
+            people = list(
+                visible_users(request.user)
+                .filter(is_active=True)
+                .filter(**({"org_unit__path__startswith": team.path} if team else {}))
+                .order_by("username")[:MAX_PEOPLE]
+            )
         context.update(
             result=result,
             rows=rows,
             page=page,
             owner=owner,
+            selected_team=team,
+            teams=list(fig.figure_teams(user=request.user)[:MAX_TEAMS]) if oversees else [],
+            people=people,
+            export_query=urlencode(export),
             base_query=urlencode(base),
             crumbs=_crumbs(request.user, result.team or team, base),
             owner_records=optional_url(
@@ -257,6 +281,15 @@ def figures_page(request: HttpRequest) -> HttpResponse:
         )
     response = render(request, "visits/figures.html", context)
     return response
+
+
+def _figures_xlsx(result: fig.VisitFigures, *, team, owner) -> HttpResponse:
+    """The figures of the page as an Excel file (`exports.figures_workbook`)."""
+    narrowing = [team.name if team else "", owner.display_name if owner else ""]
+    filters = xlsx.period_text(result.start, result.last_day, *narrowing)
+    parts = [f"team{team.pk}" if team else "", f"rep{owner.pk}" if owner else ""]
+    name = xlsx.filename("visit-figures", result.start, result.last_day, *parts)
+    return xlsx.xlsx_response(exports.figures_workbook(result, filters=filters), name)
 
 
 def _crumbs(user, team, base: dict) -> list[tuple[str, str]]:
