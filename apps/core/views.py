@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from apps.accounts import selectors as account_selectors
 from apps.accounts.choices import OrgUnitKind, Role
 from apps.accounts.scope import Scope, scope_of
+from apps.core import dashboards
 from apps.core.selectors import worker_heartbeat_last
 
 # --- Home ------------------------------------------------------------------------------------
@@ -31,7 +32,9 @@ class Panel:
     """One card of a home page.
 
     A panel whose module is not installed yet shows an empty state naming the module; a panel
-    with a `template` renders it (with the home page's context) as its body.
+    with a `template` renders it (with the home page's context) as its body. A panel with
+    `data` names the function of `apps.core.dashboards` that returns its context, given to
+    its template as `data`.
     """
 
     key: str
@@ -40,6 +43,12 @@ class Panel:
     module: str | Promise = ""
     template: str = ""
     wide: bool = False
+    data: str = ""
+
+
+def _panel(key: str, title: str | Promise, icon: str, data: str, **kwargs) -> Panel:
+    """A dashboard panel: its template is core/panels/<data>.html."""
+    return Panel(key, title, icon, template=f"core/panels/{data}.html", data=data, **kwargs)
 
 
 APPROVALS_WAITING = Panel(
@@ -50,56 +59,78 @@ APPROVALS_WAITING = Panel(
 )
 HOME_APPROVALS_SHOWN = 5
 
+TEAM_VISITS = _panel("team-visits-today", _("Team visits today"), "geo-alt", "team_visits_today")
+TEAM_FUNNEL = _panel("team-funnel", _("Team funnel"), "funnel", "team_funnel")
+LARGE_CONTRACTS = _panel(
+    "large-contracts", _("Large contracts pending"), "file-earmark-text", "large_contracts"
+)
+
 HOME_PAGES: dict[str, tuple[str | Promise, list[Panel]]] = {
     Role.REP: (
         _("My workspace"),
         [
-            Panel("today-visits", _("Today's visit plan"), "calendar-check", _("Visits")),
-            Panel("leads-follow-up", _("My leads to follow up"), "person-lines-fill", _("Leads")),
-            Panel("my-opportunities", _("My opportunities"), "briefcase", _("Opportunities")),
-            Panel("receivables-due", _("My receivables due"), "cash-coin", _("Receivables")),
-            Panel("my-attainment", _("My target attainment"), "bullseye", _("Goals")),
+            # The route first: on a phone it is what a rep opens the page for.
+            _panel(
+                "today-visits", _("Today's visit route"), "calendar-check", "today_route", wide=True
+            ),
+            _panel(
+                "leads-follow-up",
+                _("My leads to follow up"),
+                "person-lines-fill",
+                "leads_follow_up",
+            ),
+            _panel("my-opportunities", _("My opportunities"), "briefcase", "my_opportunities"),
+            _panel("receivables-due", _("My receivables due"), "cash-coin", "receivables_due"),
+            _panel("my-attainment", _("My target attainment"), "bullseye", "my_attainment"),
         ],
     ),
     Role.SUPERVISOR: (
         _("Team workspace"),
         [
             APPROVALS_WAITING,
-            Panel("team-visits-today", _("Team visits today"), "geo-alt", _("Visits")),
-            Panel("team-funnel", _("Team funnel"), "funnel", _("Opportunities")),
-            Panel("team-attainment", _("Team attainment"), "graph-up-arrow", _("Goals")),
-            Panel(
+            TEAM_VISITS,
+            _panel("team-attainment", _("Team attainment"), "graph-up-arrow", "team_attainment"),
+            TEAM_FUNNEL,
+            _panel(
                 "team-overdue",
                 _("Overdue receivables of the team"),
                 "exclamation-triangle",
-                _("Receivables"),
+                "team_overdue",
             ),
+            LARGE_CONTRACTS,
         ],
     ),
     Role.MANAGER: (
         _("Department workspace"),
         [
             APPROVALS_WAITING,
-            Panel("attainment-by-team", _("Attainment by team"), "bar-chart-line", _("Goals")),
-            Panel(
-                "large-contracts",
-                _("Large contracts pending"),
-                "file-earmark-text",
-                _("Contracts"),
+            _panel(
+                "attainment-by-team", _("Attainment by team"), "bar-chart-line", "team_attainment"
             ),
-            Panel("aging", _("Receivables aging"), "hourglass-split", _("Receivables")),
+            TEAM_FUNNEL,
+            _panel("aging", _("Overdue receivables by age"), "hourglass-split", "team_overdue"),
+            LARGE_CONTRACTS,
+            TEAM_VISITS,
         ],
     ),
     Role.FINANCE: (
         _("Finance workspace"),
         [
             APPROVALS_WAITING,  # finance approves credit limits and write-offs (seed 004)
-            Panel("payments-to-allocate", _("Payments to allocate"), "wallet2", _("Receivables")),
-            Panel(
-                "overdue-installments", _("Overdue installments"), "calendar-x", _("Receivables")
+            _panel("due-this-week", _("Due this week"), "calendar-week", "due_this_week"),
+            _panel(
+                "overdue-installments",
+                _("Overdue installments"),
+                "calendar-x",
+                "overdue_installments",
             ),
-            Panel("credit-holds", _("Customers on credit hold"), "shield-lock", _("Customers")),
-            Panel("collection-rate", _("Collection rate"), "percent", _("Receivables")),
+            _panel(
+                "payments-to-allocate", _("Payments to allocate"), "wallet2", "payments_to_allocate"
+            ),
+            _panel("credit-holds", _("Customers on credit hold"), "shield-lock", "credit_holds"),
+            _panel(
+                "collection-rate", _("Collection rate this month"), "percent", "collection_rate"
+            ),
         ],
     ),
     Role.ADMIN: (
@@ -118,8 +149,8 @@ HOME_PAGES: dict[str, tuple[str | Promise, list[Panel]]] = {
                 "tools",
                 template="core/panels/admin_links.html",
             ),
-            Panel("api-tokens", _("API tokens"), "key", _("REST API")),
-            Panel("approval-policies", _("Approval policies"), "diagram-2", _("Approvals")),
+            _panel("api-tokens", _("API tokens"), "key", "api_tokens"),
+            _panel("approval-policies", _("Approval policies"), "diagram-2", "approval_policies"),
         ],
     ),
     Role.INTEGRATION: (
@@ -255,7 +286,13 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "role": role,
         "heading": heading,
-        "panels": panels,
+        # Each panel with the context of its dashboard function (a constant number of
+        # queries each, `apps.core.dashboards`); a failing panel fails the page, loudly.
+        "panels": [
+            (panel, getattr(dashboards, panel.data)(user=user, now=now) if panel.data else None)
+            for panel in panels
+        ],
+        "first_wide": panels[0].wide,
         "now": now,
         "today": now.date(),
         "greeting": _greeting(now.hour),

@@ -77,6 +77,7 @@ def test_supervisor_home_shows_the_team_panels(client, org):
         "team-funnel",
         "team-attainment",
         "team-overdue",
+        "large-contracts",
     }
 
 
@@ -88,7 +89,14 @@ def test_manager_home_shows_the_department_panels(client, org):
     html = client.get("/").content.decode()
     # then
     assert "Department workspace" in html
-    assert panels(html) == {"approvals-waiting", "attainment-by-team", "large-contracts", "aging"}
+    assert panels(html) == {
+        "approvals-waiting",
+        "attainment-by-team",
+        "team-funnel",
+        "aging",
+        "large-contracts",
+        "team-visits-today",
+    }
 
 
 def test_finance_home_shows_the_finance_panels(client, org):
@@ -101,6 +109,7 @@ def test_finance_home_shows_the_finance_panels(client, org):
     assert "Finance workspace" in html
     assert panels(html) == {
         "approvals-waiting",
+        "due-this-week",
         "payments-to-allocate",
         "overdue-installments",
         "credit-holds",
@@ -108,15 +117,16 @@ def test_finance_home_shows_the_finance_panels(client, org):
     }
 
 
-def test_panels_of_modules_not_built_yet_are_labelled_as_coming(client, org):
+@pytest.mark.parametrize("who", ["rep1a", "sup1", "manager1", "finance", "admin"])
+def test_no_home_page_shows_a_coming_soon_placeholder(client, org, who):
     # given
-    client.force_login(org.rep1a)
+    client.force_login(getattr(org, who))
     english(client)
     # when
     html = client.get("/").content.decode()
-    # then
-    assert 'data-empty-module="Visits"' in html
-    assert "Available once Visits is enabled." in html
+    # then every panel has its content: none is a placeholder of a module to come
+    assert "Coming soon" not in html
+    assert not re.search(r'data-empty-module="[^"]+"', html)
 
 
 def test_admin_home_counts_users_by_role_and_units_from_the_database(client, org):
