@@ -10,7 +10,9 @@ was in that unit during the period, and for a rep the units the rep was in durin
 Each row has, per metric:
 
 - **target**: the live target (not a draft) of that metric, period and scope — the unit's
-  target for a unit, the rep's target set in that unit for a rep row; None when none is set;
+  target for a unit, the rep's target set in that unit for a rep row; a unit (or the company)
+  with no target of its own for the period takes the sum of its parts' (`Targets.roll_up`);
+  None when neither is set;
 - **actual**: from `actuals.compute` — ONE computation per metric for the whole period, every
   row read from it (a unit includes its subunits; a rep row is what the rep did while in that
   unit, so a rep who moved counts for the old team before the move and the new one after);
@@ -328,6 +330,40 @@ class Targets:
             else:
                 self.rep.setdefault((metric, user_id), {})[unit_id] = amount
 
+    def roll_up(self, tree: OrgTree) -> None:
+        """A unit (or the company) without a target of its own for the period takes the sum of
+        its parts' — its child units' (their own or, in turn, their parts') and the targets of
+        the reps set in it — so a team whose year was split to its reps, and each rep's year to
+        months, still has a month target: what its reps must reach. Marked in `implied`."""
+        self.implied: set[tuple[str, int | None]] = set()
+        direct: dict[tuple[str, int], Decimal] = {}
+        for (metric, _user_id), by_unit in self.rep.items():
+            for unit_id, amount in by_unit.items():
+                if unit_id is not None:
+                    direct[(metric, unit_id)] = direct.get((metric, unit_id), ZERO) + amount
+        metrics = {key[0] for key in direct} | {key[0] for key in self.unit}
+        for metric in metrics:
+
+            def total(unit: Unit, metric: str = metric) -> Decimal | None:
+                own = self.unit.get((metric, unit.id))
+                if own is not None:
+                    return own
+                parts = [total(child) for child in tree.children.get(unit.id, [])]
+                parts.append(direct.get((metric, unit.id)))
+                known = [p for p in parts if p is not None]
+                if not known:
+                    return None
+                self.unit[(metric, unit.id)] = sum(known, ZERO)
+                self.implied.add((metric, unit.id))
+                return self.unit[(metric, unit.id)]
+
+            tops = [total(unit) for unit in tree.children.get(None, [])]
+            if metric not in self.company:
+                known = [t for t in tops if t is not None]
+                if known:
+                    self.company[metric] = sum(known, ZERO)
+                    self.implied.add((metric, None))
+
     def of_rep_in(self, metric: str, user_id: int, unit_id: int | None) -> Decimal | None:
         """The rep's target set in that unit (or set without a unit)."""
         found = self.rep.get((metric, user_id), {})
@@ -410,7 +446,9 @@ def _load(viewer: Viewer, tree: OrgTree, node: Node, period: Period, metrics: li
         period.start, period.end, owner_ids=owner_ids, metrics=metrics,
         units=tree.ancestors_map(),
     )  # fmt: skip
-    return _Context(viewer, tree, period, metrics, members, Targets(period, metrics), figures)
+    targets = Targets(period, metrics)
+    targets.roll_up(tree)
+    return _Context(viewer, tree, period, metrics, members, targets, figures)
 
 
 def _unit_row(ctx: _Context, unit: Unit) -> Row:
