@@ -62,7 +62,7 @@ def test_language_switch_in_the_page_turns_the_ui_to_english(page: Page, live_se
     page.click("#language-form button[data-language=en]")
     # then the same page comes back in English
     expect(page.locator("html")).to_have_attribute("lang", "en")
-    expect(page.get_by_role("heading", name=re.compile(r"Today's visit plan"))).to_be_visible()
+    expect(page.get_by_role("heading", name=re.compile(r"Today's visit route"))).to_be_visible()
     expect(page.locator("#home-greeting")).to_contain_text("Sales rep")
 
 
