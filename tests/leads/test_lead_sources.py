@@ -9,7 +9,7 @@ from decimal import Decimal
 from io import BytesIO
 
 import pytest
-from django.utils import timezone
+from django.utils import timezone, translation
 from openpyxl import load_workbook
 
 from apps.customers.models import Customer
@@ -135,7 +135,8 @@ def test_team_and_owner_narrowing(org, march):
 
 
 def test_one_source_is_broken_down_by_channel(org, march):
-    result = source_figures(user=org.admin, start=START, end=END, source=LeadSource.EXHIBITION)
+    with translation.override("en"):
+        result = source_figures(user=org.admin, start=START, end=END, source=LeadSource.EXHIBITION)
     assert [(r.label, r.captured, r.duplicates) for r in result.rows] == [
         ("工博会", 1, 1), ("(no channel)", 1, 0),
     ]  # fmt: skip
