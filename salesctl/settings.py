@@ -139,6 +139,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.goals.tasks.close_periods",
         "schedule": crontab(hour=0, minute=30),
     },
+    # After the close, before the snapshot that reads it: the monthly rollup of the actuals.
+    "goals-refresh-actuals": {
+        "task": "apps.goals.tasks.refresh_actuals",
+        "schedule": crontab(hour=0, minute=45),
+    },
     # After the close, so that a period closed tonight keeps its final figure.
     "goals-snapshot-attainment": {
         "task": "apps.goals.tasks.snapshot_attainment",

@@ -476,3 +476,60 @@ class ScheduledReportRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} {self.period_kind} {self.period_start}"
+
+
+class ActualMonth(models.Model):
+    """One sealed month of an actual (实际完成, `actuals.py`) per rep and the unit the rep was
+    in on the documents' days: an exact cache of the grouped sums, written only by
+    `rollup.py` from the documents and trusted only while its `ActualMonthState` is fresh
+    (the triggers of migration 0003 bump the state whenever a document of that month changes).
+    Counts (customers, visits) are whole numbers in the same column."""
+
+    metric = models.CharField(_("metric"), max_length=30, choices=Metric.choices)
+    month = models.DateField(_("month"))  # its first day
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("rep"), on_delete=models.DO_NOTHING,
+        db_constraint=False, related_name="+",
+    )  # fmt: skip
+    org_unit = models.ForeignKey(
+        "accounts.OrgUnit", verbose_name=_("org unit"), null=True, blank=True,
+        on_delete=models.DO_NOTHING, db_constraint=False, related_name="+",
+    )  # fmt: skip
+    value = models.DecimalField(_("value"), max_digits=18, decimal_places=2)
+
+    class Meta:
+        verbose_name = _("monthly actual")
+        verbose_name_plural = _("monthly actuals")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["metric", "month", "owner", "org_unit"],
+                nulls_distinct=False,
+                name="actualmonth_one_per_rep_unit",
+            ),
+        ]
+        indexes = [models.Index(fields=["metric", "month"], name="actualmonth_metric_month")]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.month:%Y-%m} {self.owner_id}@{self.org_unit_id} {self.value}"
+
+
+class ActualMonthState(models.Model):
+    """Whether the `ActualMonth` rows of a (metric, month) may be read: fresh iff the row
+    exists and `computed_version` = `version`. The triggers add 1 to `version` whenever a
+    document of that month changes; a refresh sets `computed_version` to the version it read
+    in the same snapshot as the documents it summed, and only if nobody bumped it since."""
+
+    metric = models.CharField(_("metric"), max_length=30, choices=Metric.choices)
+    month = models.DateField(_("month"))
+    version = models.BigIntegerField(_("version"), default=0)
+    computed_version = models.BigIntegerField(_("computed version"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("monthly actual state")
+        verbose_name_plural = _("monthly actual states")
+        constraints = [
+            models.UniqueConstraint(fields=["metric", "month"], name="actualmonthstate_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.metric} {self.month:%Y-%m} v{self.version}/{self.computed_version}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.utils import timezone
 
-from . import closing, mailing, snapshots
+from . import closing, mailing, rollup, snapshots
 from .choices import PeriodKind
 
 
@@ -33,3 +33,10 @@ def send_weekly_reports() -> int:
 def send_monthly_reports() -> int:
     """The 1st, 07:00: last month's attainment report."""
     return mailing.send_attainment_reports(kind=PeriodKind.MONTH, today=timezone.localdate())
+
+
+@shared_task(name="apps.goals.tasks.refresh_actuals")
+def refresh_actuals() -> dict[str, int]:
+    """00:45: the monthly rollup of the actuals — every stale or missing sealed month of the
+    last 36, per metric (after the close, before the snapshot that reads them)."""
+    return rollup.refresh_recent(today=timezone.localdate())
