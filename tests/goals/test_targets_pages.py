@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
 
 from apps.goals.models import Target, TargetVersion
@@ -22,6 +23,7 @@ LIST = "/goals/targets/"
 def as_user(client):
     def login(user):
         client.force_login(user)
+        client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # the assertions read English
         return client
 
     return login
