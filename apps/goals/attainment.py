@@ -364,6 +364,10 @@ class Targets:
                     self.company[metric] = sum(known, ZERO)
                     self.implied.add((metric, None))
 
+    def is_implied(self, metric: str, unit_id: int | None) -> bool:
+        """Whether the unit's (None: the company's) target is the sum of its parts'."""
+        return (metric, unit_id) in getattr(self, "implied", ())
+
     def of_rep_in(self, metric: str, user_id: int, unit_id: int | None) -> Decimal | None:
         """The rep's target set in that unit (or set without a unit)."""
         found = self.rep.get((metric, user_id), {})
@@ -386,6 +390,8 @@ class Targets:
 class Cell:
     target: Decimal | None
     actual: Decimal
+    # The target is the sum of the parts' targets (the unit has none of its own).
+    implied: bool = False
 
     @property
     def attainment(self) -> Decimal | None:
@@ -455,7 +461,9 @@ def _unit_row(ctx: _Context, unit: Unit) -> Row:
     row = Row("unit", unit.id, unit.name)
     for metric in ctx.metrics:
         target = ctx.targets.unit.get((metric, unit.id))
-        row.cells[metric] = Cell(target, ctx.figures[metric].unit(unit.id))
+        row.cells[metric] = Cell(
+            target, ctx.figures[metric].unit(unit.id), ctx.targets.is_implied(metric, unit.id)
+        )
     return row
 
 
@@ -514,11 +522,15 @@ def _node_totals(ctx: _Context, node: Node) -> dict[str, Cell]:
     for metric in ctx.metrics:
         figures = ctx.figures[metric]
         if node.kind == "company":
-            totals[metric] = Cell(ctx.targets.company.get(metric), figures.total)
+            totals[metric] = Cell(
+                ctx.targets.company.get(metric), figures.total,
+                ctx.targets.is_implied(metric, None),
+            )  # fmt: skip
         elif node.kind == "unit":
             totals[metric] = Cell(
-                ctx.targets.unit.get((metric, node.unit.id)), figures.unit(node.unit.id)
-            )
+                ctx.targets.unit.get((metric, node.unit.id)), figures.unit(node.unit.id),
+                ctx.targets.is_implied(metric, node.unit.id),
+            )  # fmt: skip
         else:
             units = rep_units(ctx.viewer, ctx.tree, node.rep)
             actual = (

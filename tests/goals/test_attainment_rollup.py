@@ -46,3 +46,19 @@ def test_a_unit_with_no_target_anywhere_below_has_none(org):
     result = attainment.attainment(user=org.finance, period=PERIOD, metrics=[Metric.VISITS])
     cells = {(row.kind, row.key): row.cells[Metric.VISITS] for row in result.rows}
     assert cells[("unit", org.dept2.pk)].target is None
+
+
+def test_the_page_marks_a_target_that_is_the_sum_of_its_parts(client, org):
+    # given a rep's month target and one set for dept2 itself
+    target(Metric.VISITS, "10", unit=org.team1, user=org.rep1a)
+    target(Metric.VISITS, "40", unit=org.dept2)
+    client.force_login(org.finance)
+    # when the company's month attainment is opened
+    html = client.get(
+        "/goals/attainment/", {"period": "month", "date": "2026-06-15", "metric": "visits"}
+    ).content.decode()
+    # then dept1's target (from rep1a) and the company's carry the mark, dept2's does not
+    row = lambda key: html.split(f'data-key="{key}"')[1].split("</tr>")[0]  # noqa: E731
+    assert "data-implied" in row(f"unit-{org.dept1.pk}")
+    assert "data-implied" not in row(f"unit-{org.dept2.pk}")
+    assert "data-implied" in row("total")
