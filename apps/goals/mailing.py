@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from apps.accounts.choices import Role
 from apps.accounts.models import OrgUnit, User
 from apps.accounts.names import person_name
+from apps.notifications.choices import NotificationKind
 from apps.notifications.services import notify
 
 from . import actuals
@@ -286,7 +287,14 @@ def send_attainment_reports(*, kind: str, today: date) -> int:
     messages: list[EmailMessage] = []
     for language, group in by_language.items():
         with translation.override(language):
-            notify(recipients=group, title=report_subject(period), url=url)
+            # Its own kind: the e-mail with the workbook goes out below, so a preference for
+            # e-mail on general notices does not send it twice.
+            notify(
+                recipients=group,
+                title=report_subject(period),
+                url=url,
+                kind=NotificationKind.ATTAINMENT_REPORT,
+            )
             messages += [
                 attainment_message(person, period, lines.get(person.pk, []))
                 for person in group

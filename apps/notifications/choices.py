@@ -10,4 +10,5 @@ class NotificationKind(models.TextChoices):
     APPROVAL_REJECTED = "approval_rejected", _("My submission returned")
     APPROVAL_REMINDER = "approval_reminder", _("Approval reminder")
     APPROVAL_ESCALATED = "approval_escalated", _("Approval overdue in my team")
+    ATTAINMENT_REPORT = "attainment_report", _("Attainment report (weekly and monthly)")
     GENERAL = "general", _("General")

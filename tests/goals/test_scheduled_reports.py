@@ -102,6 +102,24 @@ def test_weekly_report_emails_each_person_their_workbook_once(
 
 
 @pytest.mark.django_db
+def test_someone_who_wants_general_notices_by_e_mail_gets_the_report_once(
+    org, django_capture_on_commit_callbacks
+):
+    # given rep1a asked for general notices by e-mail too
+    from apps.notifications.choices import NotificationKind
+    from apps.notifications.models import NotificationPreference
+
+    NotificationPreference.objects.create(user=org.rep1a, kind=NotificationKind.GENERAL, email=True)
+    # when the weekly report goes out
+    with django_capture_on_commit_callbacks(execute=True):
+        mailing.send_attainment_reports(kind=PeriodKind.WEEK, today=MONDAY)
+    # then one e-mail (the one with the workbook), and the notice is of its own kind
+    assert len(sent_to(org.rep1a)) == 1
+    assert sent_to(org.rep1a)[0].attachments
+    notice = Notification.objects.get(recipient=org.rep1a)
+    assert notice.kind == NotificationKind.ATTAINMENT_REPORT
+
+
 def test_monthly_report_is_separate_from_the_weekly_one(org, django_capture_on_commit_callbacks):
     # given last week's report was sent
     with django_capture_on_commit_callbacks(execute=True):
