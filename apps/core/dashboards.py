@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, DecimalField, F, Q, Sum
@@ -25,8 +25,6 @@ from apps.accounts.names import person_name
 from apps.accounts.scope import visible_users
 
 ZERO = Decimal("0.00")
-HUNDRED = Decimal(100)
-TENTH = Decimal("0.1")
 _MONEY = DecimalField(max_digits=16, decimal_places=2)
 
 ROUTE_SHOWN = 12  # plans of the day's route listed (a rep plans a handful)
@@ -34,13 +32,6 @@ ROWS_SHOWN = 5  # rows of a short list (leads, stuck deals, tasks, customers …
 PEOPLE_SHOWN = 8  # reps or units of a team panel
 LARGE_CONTRACT = Decimal("200000.00")  # "large contract" of the manager's panel (issue 7)
 DUE_SOON_DAYS = 7
-
-
-def _pct(part: Decimal | int, whole: Decimal | int) -> Decimal | None:
-    """part / whole in percent to one decimal; None when whole is 0."""
-    if not whole:
-        return None
-    return (Decimal(part) * HUNDRED / Decimal(whole)).quantize(TENTH, rounding=ROUND_HALF_UP)
 
 
 def _share(value: Decimal | int, peak: Decimal | int) -> int:
@@ -247,7 +238,9 @@ class Attainment:
 
     @property
     def attainment(self) -> Decimal | None:
-        return None if self.target is None else _pct(self.actual, self.target)
+        from apps.goals.attainment import pct
+
+        return pct(self.actual, self.target)
 
     @property
     def actual_text(self) -> str:
@@ -289,12 +282,6 @@ class Attainment:
             "x2": f"{50 - 48 * cos:.1f}",
             "y2": f"{50 - 48 * sin:.1f}",
         }
-
-
-def _elapsed(start: date, end: date, today: date) -> Decimal:
-    days = (end - start).days + 1
-    gone = min(max((today - start).days + 1, 0), days)
-    return _pct(gone, days) or ZERO
 
 
 def _live_targets(q: Q, today: date) -> list:
@@ -340,7 +327,9 @@ def _actuals(targets, *, owner_ids: list[int] | None, units: dict | None) -> dic
 
 
 def _attainment_of(target, actual: Decimal, today: date, **extra: Any) -> Attainment:
+    from apps.goals.attainment import elapsed_pct
     from apps.goals.choices import MONEY_METRICS, Metric
+    from apps.goals.periods import period_between
 
     return Attainment(
         metric=target.metric,
@@ -350,7 +339,9 @@ def _attainment_of(target, actual: Decimal, today: date, **extra: Any) -> Attain
         actual=actual,
         start=target.period_start,
         end=target.period_end,
-        elapsed=_elapsed(target.period_start, target.period_end, today),
+        elapsed=elapsed_pct(
+            period_between(target.period_kind, target.period_start, target.period_end), today
+        ),
         **extra,
     )
 
@@ -679,6 +670,8 @@ def credit_holds(*, user: User, now: datetime) -> dict[str, Any]:
 def collection_rate(*, user: User, now: datetime) -> dict[str, Any]:
     """This month's collection figures (回款率, collected, to collect, due) in `user`'s scope,
     from the receivables figures: three aggregate queries."""
+    from apps.goals.attainment import elapsed_pct
+    from apps.goals.periods import period_between
     from apps.receivables.figures import Period, collection_figures, period_dates
 
     start, end = period_dates(Period.THIS_MONTH, on=now.date())
@@ -688,7 +681,7 @@ def collection_rate(*, user: User, now: datetime) -> dict[str, Any]:
         "figures": total,
         "rate": rate,
         "width": 0 if rate is None else max(0, min(100, round(float(rate)))),
-        "elapsed": _elapsed(start, end, now.date()),
+        "elapsed": elapsed_pct(period_between("month", start, end), now.date()),
         "start": start,
         "end": end,
     }

@@ -50,7 +50,7 @@ from apps.accounts.names import person_name
 from apps.accounts.scope import Scope, headed_paths, scope_of
 
 from . import actuals
-from .choices import MONEY_METRICS, Metric, TargetStatus
+from .choices import Metric, TargetStatus
 from .models import Target, UnitMembership
 from .periods import Period
 
@@ -76,10 +76,6 @@ def elapsed_pct(period: Period, today: date | None = None) -> Decimal:
     if today > period.end:
         return Decimal("100.0")
     return pct(Decimal((today - period.start).days + 1), Decimal(period.days))
-
-
-def is_money(metric: str) -> bool:
-    return metric in MONEY_METRICS
 
 
 # --- the org tree and the people of a period ------------------------------------------------

@@ -15,10 +15,11 @@ from django.utils.translation import gettext as _
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from .attainment import Attainment, is_money
+from .attainment import Attainment
 from .choices import Metric, PeriodKind
 from .comparison import Comparison, View
 from .periods import Period
+from .targets import is_money
 
 XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MONEY_FORMAT = "#,##0.00"

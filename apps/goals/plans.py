@@ -57,6 +57,7 @@ from .choices import (
 )
 from .models import SalesPlan, Target, TargetAdjustment, TargetVersion
 from .periods import Period, period_of
+from .targets import format_amount, record_version, scope_name
 
 PLAN_TEXT_FIELDS = (
     "problems",
@@ -121,29 +122,6 @@ def can_adjust_target(user: User, target: Target) -> bool:
 # --- target versions ------------------------------------------------------------------------
 
 
-def target_set_amount(
-    *,
-    target: Target,
-    amount: Decimal,
-    reason: str,
-    by: User | None,
-    adjustment: TargetAdjustment | None = None,
-) -> TargetVersion:
-    """Give a (locked) live target a new amount as its next version (版本), keeping who and
-    why. The caller holds the target's row lock."""
-    target.amount = amount
-    target.version += 1
-    target.save(update_fields=["amount", "version", "updated_at"])
-    return TargetVersion.objects.create(
-        target=target,
-        version=target.version,
-        amount=amount,
-        reason=reason,
-        adjustment=adjustment,
-        changed_by=by,
-    )
-
-
 def _first_version(target: Target, *, reason: str, by: User | None) -> TargetVersion:
     return TargetVersion.objects.update_or_create(
         target=target,
@@ -177,23 +155,11 @@ def _assert_parts_fit(targets: Iterable[Target]) -> None:
                 % {
                     "metric": target.get_metric_display(),
                     "scope": scope_name(target),
-                    "amount": _number(target.amount),
-                    "sum": _number(sums[target.pk]),
+                    "amount": format_amount(target.metric, target.amount),
+                    "sum": format_amount(target.metric, sums[target.pk]),
                 },
                 code="split_mismatch",
             )
-
-
-def scope_name(target: Target) -> str:
-    if target.scope_kind == ScopeKind.REP and target.user is not None:
-        return target.user.display_name
-    if target.scope_kind == ScopeKind.UNIT and target.org_unit is not None:
-        return target.org_unit.name
-    return str(_("the company"))
-
-
-def _number(value: Decimal) -> str:
-    return f"{value:,.2f}" if value != value.to_integral_value() else f"{value:,.0f}"
 
 
 def _last_approver(request: ApprovalRequest) -> User | None:
@@ -305,9 +271,9 @@ def _clean_lines(lines: Iterable[PlanLine], unit: OrgUnit) -> list[PlanLine]:
                 )
                 % {
                     "metric": Metric(metric).label,
-                    "sum": _number(sum(parts, ZERO)),
-                    "total": _number(unit_line.amount),
-                    "difference": _number(difference),
+                    "sum": format_amount(metric, sum(parts, ZERO)),
+                    "total": format_amount(metric, unit_line.amount),
+                    "difference": format_amount(metric, difference),
                 }
             )
     if errors:
@@ -523,7 +489,7 @@ def _take_over(live: Target, draft: Target, *, reason: str, by: User | None) -> 
             code="target_closed",
         )
     if live.amount != draft.amount:
-        target_set_amount(target=live, amount=draft.amount, reason=reason, by=by)
+        record_version(target=live, amount=draft.amount, reason=reason, by=by)
     if live.plan_id != draft.plan_id:
         live.plan_id = draft.plan_id
         live.save(update_fields=["plan", "updated_at"])
@@ -750,7 +716,7 @@ def on_adjustment_approved(adjustment: TargetAdjustment, request: ApprovalReques
     )
     _assert_adjustable(target)
     difference = adjustment.proposed_amount - target.amount
-    target_set_amount(
+    record_version(
         target=target,
         amount=adjustment.proposed_amount,
         reason=adjustment.difficulty_report,
@@ -770,7 +736,7 @@ def on_adjustment_approved(adjustment: TargetAdjustment, request: ApprovalReques
                 % {"metric": parent.get_metric_display()},
                 code="negative_parent",
             )
-        target_set_amount(
+        record_version(
             target=parent,
             amount=new_amount,
             reason=_("Follows the approved adjustment of the target of %(scope)s: %(report)s")

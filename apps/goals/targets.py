@@ -622,14 +622,23 @@ def target_set_amount(
                     % {"room": format_amount(target.metric, max(room, ZERO))}
                 }
             )
+    record_version(target=target, amount=amount, reason=reason, by=by, adjustment=adjustment)
+    return target
+
+
+def record_version(
+    *, target: Target, amount: Decimal, reason: str, by: User | None, adjustment: Any = None
+) -> TargetVersion:
+    """Give a (locked) target `amount` as its next version (版本), keeping who and why: the one
+    write behind a change by hand, an approved adjustment and a plan taking over a target. The
+    caller holds the row lock and has checked the rules."""
     target.amount = amount
     target.version += 1
     target.save(update_fields=["amount", "version", "updated_at"])
-    TargetVersion.objects.create(
+    return TargetVersion.objects.create(
         target=target, version=target.version, amount=amount, reason=reason, changed_by=by,
         adjustment=adjustment,
     )  # fmt: skip
-    return target
 
 
 def _scope_filter(specs: Sequence[ChildSpec], target: Target, direction: str) -> Q:

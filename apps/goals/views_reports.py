@@ -32,6 +32,7 @@ from .forms_reports import (
     ComparisonFilterForm,
     DocumentsFilterForm,
 )
+from .targets import is_money
 
 DOCUMENTS_PER_PAGE = 50
 CHART_BARS = 20  # the bar chart shows the first 20 rows; the table has them all
@@ -80,7 +81,7 @@ def _gauge(metric: str, cell: attainment.Cell, elapsed: Decimal) -> dict[str, An
     return {
         "metric": metric,
         "label": Metric(metric).label,
-        "money": attainment.is_money(metric),
+        "money": is_money(metric),
         "cell": cell,
         "dash": f"{float(share) * GAUGE_LENGTH:.2f} {GAUGE_LENGTH:.2f}",
         "pace": _pace(cell, elapsed),
@@ -149,7 +150,7 @@ def attainment_page(request: HttpRequest) -> HttpResponse:
         else:
             link = "?" + _query(base, rep=row.key, unit=row.unit_id)
         cells = [
-            {"metric": m, "cell": row.cells[m], "money": attainment.is_money(m),
+            {"metric": m, "cell": row.cells[m], "money": is_money(m),
              "pace": _pace(row.cells[m], report.elapsed),
              "bar": _width(row.cells[m].attainment)}
             for m in shown
@@ -186,15 +187,14 @@ def attainment_page(request: HttpRequest) -> HttpResponse:
             "single": len(shown) == 1,
             "total_cell": {
                 "cell": report.totals[chart_metric],
-                "money": attainment.is_money(chart_metric),
+                "money": is_money(chart_metric),
             },
             "totals": [
-                {"metric": m, "cell": report.totals[m], "money": attainment.is_money(m)}
-                for m in shown
+                {"metric": m, "cell": report.totals[m], "money": is_money(m)} for m in shown
             ],
             "chart_metric": chart_metric,
             "chart_label": Metric(chart_metric).label,
-            "chart_money": attainment.is_money(chart_metric),
+            "chart_money": is_money(chart_metric),
             "chart": chart,
             "gauges": [_gauge(m, report.totals[m], report.elapsed) for m in report.metrics],
             "rows": rows,
@@ -247,7 +247,7 @@ def attainment_documents(request: HttpRequest) -> HttpResponse:
     context.update(
         {
             "found": found,
-            "money": attainment.is_money(data["metric"]),
+            "money": is_money(data["metric"]),
             "metric_label": Metric(data["metric"]).label,
             "trail": trail,
             "metric_links": [
@@ -364,7 +364,7 @@ def comparison_page(request: HttpRequest) -> HttpResponse:
             "view": view,
             "view_label": View(view).label,
             "metric_label": Metric(data["metric"]).label,
-            "money": attainment.is_money(data["metric"]),
+            "money": is_money(data["metric"]),
             "bars": bars,
             "chart": chart,
             "lines": lines,
