@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "apps.contracts",
     "apps.receivables",
     "apps.goals",
+    "apps.incentives",
 ]
 
 MIDDLEWARE = [
@@ -148,6 +149,19 @@ CELERY_BEAT_SCHEDULE = {
     "goals-snapshot-attainment": {
         "task": "apps.goals.tasks.snapshot_attainment",
         "schedule": crontab(hour=1, minute=0),
+    },
+    # Incentives (考核与激励): after the goals close and the receivables run they read.
+    "incentives-finalize-contests": {
+        "task": "apps.incentives.tasks.finalize_contests",
+        "schedule": crontab(hour=0, minute=50),
+    },
+    "incentives-compute-scorecards": {
+        "task": "apps.incentives.tasks.compute_scorecards",
+        "schedule": crontab(hour=2, minute=0),
+    },
+    "incentives-compute-commissions": {
+        "task": "apps.incentives.tasks.compute_commissions",
+        "schedule": crontab(hour=2, minute=15),
     },
     "goals-send-weekly-reports": {
         "task": "apps.goals.tasks.send_weekly_reports",

@@ -16,6 +16,8 @@ urlpatterns = [
     path("visits/", include("apps.visits.urls")),
     path("receivables/", include("apps.receivables.urls")),
     path("goals/", include("apps.goals.urls")),
+    path("incentives/", include("apps.incentives.urls")),
+    path("survey/", include("apps.incentives.urls_public")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

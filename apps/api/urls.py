@@ -69,6 +69,11 @@ ROUTE_MODULES = (
     "apps.goals.api_plans",
     "apps.goals.api_reviews",
     "apps.goals.api_reports",
+    "apps.incentives.api_scorecards",
+    "apps.incentives.api_commissions",
+    "apps.incentives.api_contests",
+    "apps.incentives.api_surveys",
+    "apps.incentives.api_diagnostics",
 )
 for _module in ROUTE_MODULES:
     for _prefix, _viewset, _basename in importlib.import_module(_module).ROUTES:

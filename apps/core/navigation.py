@@ -29,6 +29,7 @@ SECTIONS: dict[str, Section] = {
         Section("sales", _("Sales"), 10),
         Section("money", _("Receivables"), 20),
         Section("analysis", _("Analysis"), 30),
+        Section("incentives", _("Assessment and incentives"), 40),
         Section("company", _("Company"), 80),
         Section("system", _("System"), 90),
     )

@@ -11,4 +11,7 @@ class NotificationKind(models.TextChoices):
     APPROVAL_REMINDER = "approval_reminder", _("Approval reminder")
     APPROVAL_ESCALATED = "approval_escalated", _("Approval overdue in my team")
     ATTAINMENT_REPORT = "attainment_report", _("Attainment report (weekly and monthly)")
+    ASSESSMENT = "assessment", _("Scorecards and commissions")
+    SATISFACTION_ALERT = "satisfaction_alert", _("Low customer satisfaction")
+    CONTEST = "contest", _("Sales contests")
     GENERAL = "general", _("General")

@@ -1,0 +1,3 @@
+"""REST API of the commissions part (API.md)."""
+
+ROUTES: list = []

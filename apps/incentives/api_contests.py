@@ -1,0 +1,3 @@
+"""REST API of the contests part (API.md)."""
+
+ROUTES: list = []

@@ -1,0 +1,3 @@
+"""REST API of the diagnostics part (API.md)."""
+
+ROUTES: list = []

@@ -1,0 +1,3 @@
+"""REST API of the scorecards part (API.md)."""
+
+ROUTES: list = []

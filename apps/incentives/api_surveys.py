@@ -1,0 +1,3 @@
+"""REST API of the surveys part (API.md)."""
+
+ROUTES: list = []

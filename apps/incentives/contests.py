@@ -1,0 +1,1 @@
+"""contests (see the issue)."""

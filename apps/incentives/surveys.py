@@ -1,0 +1,1 @@
+"""surveys (see the issue)."""

@@ -1,0 +1,3 @@
+"""Pages of the commissions part of /incentives/."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages of the contests part of /incentives/."""
+
+urlpatterns: list = []

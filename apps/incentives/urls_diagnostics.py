@@ -1,0 +1,3 @@
+"""Pages of the diagnostics part of /incentives/."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""Pages of the scorecards part of /incentives/."""
+
+urlpatterns: list = []

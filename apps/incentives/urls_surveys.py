@@ -1,0 +1,3 @@
+"""Pages of the surveys part of /incentives/."""
+
+urlpatterns: list = []
