@@ -1,4 +1,4 @@
-"""The goals tests read the English messages and labels: each runs with English active (pages
+"""The incentives tests read the English messages and labels: each runs with English active (pages
 choose theirs from the request as usual), so a test's outcome does not depend on which test
 ran before it in the same process."""
 
