@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "apps.receivables",
     "apps.goals",
     "apps.incentives",
+    "apps.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -170,6 +171,11 @@ CELERY_BEAT_SCHEDULE = {
     "goals-send-monthly-reports": {
         "task": "apps.goals.tasks.send_monthly_reports",
         "schedule": crontab(hour=7, minute=0, day_of_month=1),
+    },
+    # Webhooks: queue the due deliveries whose message was lost (a worker restart).
+    "webhooks-sweep": {
+        "task": "apps.webhooks.tasks.sweep",
+        "schedule": 60.0,
     },
     "approvals-send-reminders": {
         "task": "apps.approvals.tasks.send_reminders",
@@ -321,6 +327,12 @@ REST_FRAMEWORK = {
 }
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=365)
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
+# Webhooks: attempts before a delivery fails, the first retry's delay (doubling after each
+# failure), each attempt's timeout, and the Celery queue of the deliveries (None: the default).
+WEBHOOK_MAX_ATTEMPTS = env.int("WEBHOOK_MAX_ATTEMPTS", default=8)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOK_TIMEOUT_SECONDS = env.int("WEBHOOK_TIMEOUT_SECONDS", default=10)
+WEBHOOK_QUEUE = env.str("WEBHOOK_QUEUE", default="") or None
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "salesctl API",

@@ -18,6 +18,7 @@ urlpatterns = [
     path("goals/", include("apps.goals.urls")),
     path("incentives/", include("apps.incentives.urls")),
     path("survey/", include("apps.incentives.urls_public")),
+    path("webhooks/", include("apps.webhooks.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("admin/", admin.site.urls),

@@ -74,6 +74,7 @@ ROUTE_MODULES = (
     "apps.incentives.api_contests",
     "apps.incentives.api_surveys",
     "apps.incentives.api_diagnostics",
+    "apps.webhooks.api",
 )
 for _module in ROUTE_MODULES:
     for _prefix, _viewset, _basename in importlib.import_module(_module).ROUTES:
