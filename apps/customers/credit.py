@@ -41,6 +41,8 @@ from apps.approvals.services import approval_submit
 from apps.core.errors import Conflict
 from apps.core.history import history_context
 from apps.notifications.services import notify
+from apps.webhooks.choices import EventType
+from apps.webhooks.events import credit_event
 
 from .choices import ApplicationStatus, CreditFactor, CustomerStatus, InvestigationStatus
 from .development import _lock_own_draft, on_document_submitted
@@ -117,6 +119,7 @@ def credit_hold(*, customer: Customer, by: User, reason: str) -> Customer:
     customer.on_credit_hold = True
     customer.credit_hold_reason = reason
     customer.save(update_fields=["on_credit_hold", "credit_hold_reason", "updated_at"])
+    credit_event(EventType.CUSTOMER_CREDIT_HOLD, customer, reason=reason)
     notify(
         recipients=[customer.owner],
         title=_("Credit hold: %(customer)s") % {"customer": customer.name},
@@ -139,6 +142,7 @@ def credit_release(*, customer: Customer, by: User, reason: str) -> Customer:
     customer.on_credit_hold = False
     customer.credit_hold_reason = ""
     customer.save(update_fields=["on_credit_hold", "credit_hold_reason", "updated_at"])
+    credit_event(EventType.CUSTOMER_CREDIT_RELEASED, customer, reason=reason)
     notify(
         recipients=[customer.owner],
         title=_("Credit hold released: %(customer)s") % {"customer": customer.name},

@@ -76,6 +76,8 @@ from apps.accounts.choices import Role
 from apps.accounts.models import OrgUnit, User
 from apps.core.history import history_context
 from apps.notifications.services import notify
+from apps.webhooks.choices import EventType
+from apps.webhooks.events import credit_events, overdue_events
 
 JOB = "receivables_daily"
 # Marks a credit hold set by this job (the only ones it releases). Kept in
@@ -223,7 +225,7 @@ tasks AS (
     RETURNING *
 ),
 task_events AS ({{task_events}})
-SELECT e.aging_bucket, e.owner_id, e.customer_id, (SELECT count(*) FROM tasks)
+SELECT e.aging_bucket, e.owner_id, e.customer_id, (SELECT count(*) FROM tasks), e.id
   FROM changed e
 """  # noqa: S608 (constant SQL, no input)
 
@@ -539,7 +541,7 @@ def receivables_daily_run(*, today: date | None = None, now: datetime | None = N
             finance_ids = list(
                 User.objects.filter(role=Role.FINANCE, is_active=True).values_list("pk", flat=True)
             )
-        for bucket, owner_id, customer_id, _tasks in rows:
+        for bucket, owner_id, customer_id, _tasks, _installment in rows:
             escalated[bucket] += 1
             supervisor, manager = chain.get(owner_id, (None, None))
             if bucket == 1:
@@ -554,12 +556,15 @@ def receivables_daily_run(*, today: date | None = None, now: datetime | None = N
             if bucket >= 3:
                 held_customers.add(customer_id)
         run.escalated = dict(sorted(escalated.items()))
+        # The ERP learns when an installment falls overdue and each time it ages a bucket.
+        overdue_events(row[4] for row in rows)
 
         with connection.cursor() as cursor:
             # 4. release the job's holds where nothing is overdue beyond the limit, then hold.
             _execute(cursor, sql["release"], params)
             released = cursor.fetchall()
             run.holds_released = len(released)
+            credit_events(EventType.CUSTOMER_CREDIT_RELEASED, (c for c, _o in released))
             for _customer, owner_id in released:
                 if owner_id:
                     counts[owner_id]["released"] += 1
@@ -567,6 +572,9 @@ def receivables_daily_run(*, today: date | None = None, now: datetime | None = N
                 _execute(cursor, sql["hold"], {**params, "customers": sorted(held_customers)})
                 held = cursor.fetchall()
                 run.holds_set = len(held)
+                credit_events(
+                    EventType.CUSTOMER_CREDIT_HOLD, (c for c, _o in held), reason=params["reason"]
+                )
                 for _customer, owner_id in held:
                     if owner_id:
                         counts[owner_id]["hold"] += 1

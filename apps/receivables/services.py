@@ -34,6 +34,8 @@ from apps.core.errors import Conflict
 from apps.core.history import history_context
 from apps.customers.models import Customer
 from apps.notifications.services import notify
+from apps.webhooks.choices import EventType
+from apps.webhooks.events import payment_event
 
 from .choices import OPEN_STATUSES, InstallmentStatus, PaymentMethod, PaymentStatus, WriteOffStatus
 from .models import Allocation, Installment, Payment, WriteOff
@@ -197,6 +199,7 @@ def payment_record(
         return _same_payment_or_conflict(
             existing, field, customer=customer, amount=amount, received_on=received_on
         )
+    payment_event(EventType.PAYMENT_RECORDED, payment)
     return RecordResult(payment, created=True)
 
 
@@ -371,6 +374,7 @@ def _allocate_locked(
     payment.allocated_amount += sum((amount for _i, amount in plan), ZERO)
     payment.save(update_fields=["allocated_amount", "updated_at"])
     _notify_allocated(payment, sum((amount for _i, amount in plan), ZERO), by)
+    payment_event(EventType.PAYMENT_ALLOCATED, payment, allocations=allocations)
     return allocations
 
 
@@ -507,6 +511,7 @@ def payment_reverse(*, payment: Payment, by: User, reason: str) -> Payment:
         payment.reversed_at = now
         payment.reverse()
         payment.save()
+    payment_event(EventType.PAYMENT_REVERSED, payment, reason=reason)
     return payment
 
 
