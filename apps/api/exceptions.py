@@ -144,5 +144,8 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
     else:
         body = problem_body(status_code, kind=_kind(api_exc), detail=api_exc.detail)
 
+    # Members a problem adds to the standard ones (e.g. a version conflict's `current`).
+    body.update(getattr(api_exc, "problem_extra", None) or {})
+    headers.update(getattr(api_exc, "problem_headers", None) or {})
     set_rollback()
     return Response(body, status=status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE)

@@ -50,6 +50,7 @@ TITLES: dict[str, Any] = {
     "method-not-allowed": _("Method not allowed"),
     "not-acceptable": _("Not acceptable"),
     "conflict": _("Conflict"),
+    "version-conflict": _("Changed since you read it"),
     "idempotency-key-in-use": _("Request in progress"),
     "idempotency-key-reused": _("Idempotency key reused"),
     "payload-too-large": _("Request too large"),

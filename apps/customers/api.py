@@ -19,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.accounts.models import User
+from apps.api.concurrency import VersionedViewMixin, VersionField, expected_version
 from apps.api.filters import UpdatedSinceFilter
 from apps.api.history import HistoryMixin
 from apps.api.serializers import UserRefSerializer
@@ -51,9 +52,25 @@ from .selectors import (
     development_application_get,
     development_application_list,
 )
-from .services import contact_create, contact_update, customer_create, customer_update
+from .services import (
+    contact_create,
+    contact_update,
+    contact_upsert_external,
+    customer_create,
+    customer_update,
+    customer_upsert_external,
+)
 
 # --- customers ---------------------------------------------------------------------------
+
+
+def _owner(owner_id: int | None) -> User | None:
+    if owner_id is None:
+        return None
+    owner = User.objects.filter(pk=owner_id, is_active=True).first()
+    if owner is None:
+        raise serializers.ValidationError({"owner": [_("Choose an owner in your team.")]})
+    return owner
 
 
 class CustomerSerializer(serializers.ModelSerializer):
@@ -62,11 +79,14 @@ class CustomerSerializer(serializers.ModelSerializer):
         read_only=True, allow_null=True, help_text=_("Who lost it at the last release.")
     )
     in_pool = serializers.BooleanField(read_only=True, help_text=_("In the public pool (公海)."))
+    version = VersionField()
 
     class Meta:
         model = Customer
         fields = [
             "id",
+            "external_id",
+            "version",
             "name",
             "credit_code",
             "industry",
@@ -111,6 +131,14 @@ class CustomerWriteSerializer(serializers.Serializer):
     owner = serializers.IntegerField(
         required=False, help_text=_("Owner's user id (on create; default: you).")
     )
+    external_id = serializers.CharField(
+        max_length=100, required=False, allow_blank=True,
+        help_text=_("Your system's key for this customer (unique)."),
+    )  # fmt: skip
+    version = serializers.IntegerField(
+        required=False, write_only=True,
+        help_text=_("The version you read (or send If-Match): 409 if it changed since."),
+    )  # fmt: skip
 
 
 class CreditReasonSerializer(serializers.Serializer):
@@ -131,9 +159,11 @@ class CustomerListParamsSerializer(serializers.Serializer):
     region = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     owner = serializers.IntegerField(required=False, default=None, allow_null=True)
     in_pool = serializers.BooleanField(required=False, default=None, allow_null=True)
+    external_id = serializers.CharField(max_length=100, required=False, default="")
 
 
 _CUSTOMER_LIST_PARAMETERS = [
+    OpenApiParameter("external_id", str, description=_("Only the customer with this external id.")),
     OpenApiParameter("search", str, description=_("Part of the company name, or a credit code.")),
     OpenApiParameter("status", str, enum=CustomerStatus.values, description=_("Only this status.")),
     OpenApiParameter("tier", str, enum=CustomerTier.values, description=_("Only this tier.")),
@@ -149,7 +179,7 @@ _CUSTOMER_LIST_PARAMETERS = [
     list=extend_schema(summary=_("Customers you may see"), parameters=_CUSTOMER_LIST_PARAMETERS),
     retrieve=extend_schema(summary=_("One customer")),
 )
-class CustomerViewSet(HistoryMixin, ApiReadOnlyModelViewSet):
+class CustomerViewSet(VersionedViewMixin, HistoryMixin, ApiReadOnlyModelViewSet):
     """Customers (客户) in your data scope, plus the public pool (公海)."""
 
     serializer_class = CustomerSerializer
@@ -162,9 +192,10 @@ class CustomerViewSet(HistoryMixin, ApiReadOnlyModelViewSet):
         if self.action == "list":
             params = CustomerListParamsSerializer(data=self.request.query_params.dict())
             params.is_valid(raise_exception=True)
-            return customer_list(
-                user=self.request.user, filters=CustomerFilters(**params.validated_data)
-            )
+            filters = dict(params.validated_data)
+            external_id = filters.pop("external_id", "")
+            qs = customer_list(user=self.request.user, filters=CustomerFilters(**filters))
+            return qs.filter(external_id=external_id) if external_id else qs
         return customer_list(user=self.request.user)
 
     def get_object(self) -> Customer:
@@ -185,12 +216,8 @@ class CustomerViewSet(HistoryMixin, ApiReadOnlyModelViewSet):
         params = CustomerWriteSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         data = dict(params.validated_data)
-        owner_id = data.pop("owner", None)
-        owner = None
-        if owner_id is not None:
-            owner = User.objects.filter(pk=owner_id, is_active=True).first()
-            if owner is None:
-                raise serializers.ValidationError({"owner": [_("Choose an owner in your team.")]})
+        data.pop("version", None)
+        owner = _owner(data.pop("owner", None))
         customer = customer_create(by=request.user, data=data, owner=owner)
         response = self._detail(customer.pk)
         response.status_code = status.HTTP_201_CREATED
@@ -207,8 +234,42 @@ class CustomerViewSet(HistoryMixin, ApiReadOnlyModelViewSet):
         params.is_valid(raise_exception=True)
         data = dict(params.validated_data)
         data.pop("owner", None)  # the owner changes by claim, release or reassignment only
-        customer_update(customer=customer, by=request.user, data=data)
+        expected = expected_version(request, data.pop("version", None))
+        customer_update(customer=customer, by=request.user, data=data, expected_version=expected)
         return self._detail(customer.pk)
+
+    @extend_schema(
+        summary=_("Create or update the customer with this external id (ERP upsert)"),
+        description=_(
+            "201 when created, 200 when updated. With If-Match (or `version`), 409 and the "
+            "current record if it changed since you read it. A customer outside your scope "
+            "is a 404."
+        ),
+        request=CustomerWriteSerializer,
+        responses={
+            status.HTTP_200_OK: CustomerSerializer,
+            status.HTTP_201_CREATED: CustomerSerializer,
+        },
+    )
+    @action(
+        detail=False, methods=["put"], url_path="external/<str:external_id>",
+        filter_backends=[], pagination_class=None,
+    )  # fmt: skip
+    def upsert(self, request: Request, external_id: str, *args: Any, **kwargs: Any) -> Response:
+        params = CustomerWriteSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = dict(params.validated_data)
+        data.pop("external_id", None)
+        expected = expected_version(request, data.pop("version", None))
+        owner = _owner(data.pop("owner", None))
+        customer, created = customer_upsert_external(
+            by=request.user, external_id=external_id, data=data, owner=owner,
+            expected_version=expected,
+        )  # fmt: skip
+        response = self._detail(customer.pk)
+        if created:
+            response.status_code = status.HTTP_201_CREATED
+        return response
 
     @extend_schema(
         summary=_("Change some fields of a customer's profile"),
@@ -306,11 +367,14 @@ class CustomerRefSerializer(serializers.ModelSerializer):
 
 class ContactSerializer(serializers.ModelSerializer):
     customer = CustomerRefSerializer(read_only=True)
+    version = VersionField()
 
     class Meta:
         model = Contact
         fields = [
             "id",
+            "external_id",
+            "version",
             "customer",
             "name",
             "title",
@@ -326,7 +390,21 @@ class ContactSerializer(serializers.ModelSerializer):
 
 
 class ContactWriteSerializer(serializers.Serializer):
-    customer = serializers.IntegerField(help_text=_("The customer's id (on create)."))
+    customer = serializers.IntegerField(
+        required=False, help_text=_("The customer's id (on create).")
+    )
+    customer_external_id = serializers.CharField(
+        max_length=100, required=False,
+        help_text=_("Or the customer's external id (on create)."),
+    )  # fmt: skip
+    external_id = serializers.CharField(
+        max_length=100, required=False, allow_blank=True,
+        help_text=_("Your system's key for this contact (unique)."),
+    )  # fmt: skip
+    version = serializers.IntegerField(
+        required=False, write_only=True,
+        help_text=_("The version you read (or send If-Match): 409 if it changed since."),
+    )  # fmt: skip
     name = serializers.CharField(max_length=100)
     title = serializers.CharField(max_length=100, required=False, allow_blank=True)
     decision_role = serializers.ChoiceField(choices=DecisionRole.choices, required=False)
@@ -347,7 +425,7 @@ class ContactListParamsSerializer(serializers.Serializer):
     ),
     retrieve=extend_schema(summary=_("One contact")),
 )
-class ContactViewSet(HistoryMixin, ApiReadOnlyModelViewSet):
+class ContactViewSet(VersionedViewMixin, HistoryMixin, ApiReadOnlyModelViewSet):
     """Contacts (联系人) of the customers in your data scope, with their decision role."""
 
     serializer_class = ContactSerializer
@@ -383,7 +461,10 @@ class ContactViewSet(HistoryMixin, ApiReadOnlyModelViewSet):
         params = ContactWriteSerializer(data=request.data)
         params.is_valid(raise_exception=True)
         data = dict(params.validated_data)
-        customer = get_object_or_404(customer_list(user=request.user), pk=data.pop("customer"))
+        data.pop("version", None)
+        customer = self._customer(data)
+        if customer is None:
+            raise serializers.ValidationError({"customer": [_("Give the contact's customer.")]})
         contact = contact_create(customer=customer, by=request.user, data=data)
         response = self._detail(contact.pk)
         response.status_code = status.HTTP_201_CREATED
@@ -398,8 +479,53 @@ class ContactViewSet(HistoryMixin, ApiReadOnlyModelViewSet):
         params.is_valid(raise_exception=True)
         data = dict(params.validated_data)
         data.pop("customer", None)
-        contact_update(contact=contact, by=request.user, data=data)
+        data.pop("customer_external_id", None)
+        expected = expected_version(request, data.pop("version", None))
+        contact_update(contact=contact, by=request.user, data=data, expected_version=expected)
         return self._detail(contact.pk)
+
+    def _customer(self, data: dict) -> Customer | None:
+        """The customer named by `customer` (id) or `customer_external_id`, in scope (404)."""
+        pk = data.pop("customer", None)
+        key = data.pop("customer_external_id", None)
+        customers = customer_list(user=self.request.user)
+        if pk is not None:
+            return get_object_or_404(customers, pk=pk)
+        if key:
+            return get_object_or_404(customers, external_id=key)
+        return None
+
+    @extend_schema(
+        summary=_("Create or update the contact with this external id (ERP upsert)"),
+        description=_(
+            "201 when created (give `customer` or `customer_external_id`), 200 when updated. "
+            "With If-Match (or `version`), 409 and the current record if it changed since."
+        ),
+        request=ContactWriteSerializer,
+        responses={
+            status.HTTP_200_OK: ContactSerializer,
+            status.HTTP_201_CREATED: ContactSerializer,
+        },
+    )
+    @action(
+        detail=False, methods=["put"], url_path="external/<str:external_id>",
+        filter_backends=[], pagination_class=None,
+    )  # fmt: skip
+    def upsert(self, request: Request, external_id: str, *args: Any, **kwargs: Any) -> Response:
+        params = ContactWriteSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = dict(params.validated_data)
+        data.pop("external_id", None)
+        expected = expected_version(request, data.pop("version", None))
+        customer = self._customer(data)
+        contact, created = contact_upsert_external(
+            by=request.user, external_id=external_id, customer=customer, data=data,
+            expected_version=expected,
+        )  # fmt: skip
+        response = self._detail(contact.pk)
+        if created:
+            response.status_code = status.HTTP_201_CREATED
+        return response
 
     @extend_schema(
         summary=_("Change some fields of a contact"),

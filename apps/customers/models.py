@@ -52,6 +52,8 @@ class Customer(models.Model):
     email = models.EmailField(_("e-mail"), blank=True)
     email_key = models.CharField(max_length=254, editable=False, blank=True)
     website = models.CharField(_("website"), max_length=200, blank=True)
+    # The ERP's key (API.md "ERP integration"): `PUT /api/v1/customers/external/<id>/` upserts.
+    external_id = models.CharField(_("external id"), max_length=100, blank=True, default="")
     tier = models.CharField(
         _("customer tier"), max_length=1, choices=CustomerTier.choices, default=CustomerTier.C
     )
@@ -114,6 +116,11 @@ class Customer(models.Model):
                 fields=["credit_code"],
                 condition=~Q(credit_code=""),
                 name="customer_unique_credit_code",
+            ),
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~Q(external_id=""),
+                name="customer_unique_external_id",
             ),
             models.CheckConstraint(
                 condition=Q(credit_limit__gte=0), name="customer_credit_limit_not_negative"
@@ -202,6 +209,7 @@ class Contact(models.Model):
     email_key = models.CharField(max_length=254, editable=False, blank=True, db_index=True)
     is_primary = models.BooleanField(_("primary contact"), default=False)
     notes = models.TextField(_("notes"), blank=True)
+    external_id = models.CharField(_("external id"), max_length=100, blank=True, default="")
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
@@ -216,6 +224,13 @@ class Contact(models.Model):
         verbose_name_plural = _("contacts")
         ordering = ["-is_primary", "name"]
         indexes = [models.Index(fields=["updated_at", "id"], name="contact_sync")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_id"],
+                condition=~Q(external_id=""),
+                name="contact_unique_external_id",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.name

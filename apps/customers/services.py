@@ -12,14 +12,16 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.accounts.scope import Scope, can_see_user, scope_of
+from apps.core.versions import check_version
 
 from .models import Contact, Customer
 from .normalization import normalize_credit_code, validate_phone
-from .selectors import customer_editable_q
+from .selectors import customer_editable_q, customer_list
 
 CUSTOMER_FIELDS = (
     "name",
@@ -32,8 +34,18 @@ CUSTOMER_FIELDS = (
     "email",
     "website",
     "tier",
+    "external_id",
 )
-CONTACT_FIELDS = ("name", "title", "decision_role", "phone", "email", "is_primary", "notes")
+CONTACT_FIELDS = (
+    "name",
+    "title",
+    "decision_role",
+    "phone",
+    "email",
+    "is_primary",
+    "notes",
+    "external_id",
+)
 
 
 def _clean_customer_data(data: dict[str, Any], *, instance: Customer | None) -> dict[str, Any]:
@@ -62,9 +74,24 @@ def _clean_customer_data(data: dict[str, Any], *, instance: Customer | None) -> 
             validate_phone(cleaned["phone"])
         except ValidationError as exc:
             errors["phone"] = [exc]
+    if "external_id" in cleaned:
+        cleaned["external_id"] = (cleaned["external_id"] or "").strip()
+        others = Customer.objects.filter(external_id=cleaned["external_id"])
+        if instance is not None:
+            others = others.exclude(pk=instance.pk)
+        if len(cleaned["external_id"]) > 100:
+            errors["external_id"] = [_("At most 100 characters.")]
+        elif cleaned["external_id"] and others.exists():
+            errors["external_id"] = [_duplicate_external_id()]
     if errors:
         raise ValidationError(errors)
     return cleaned
+
+
+def _duplicate_external_id() -> ValidationError:
+    return ValidationError(
+        _("Another record already has this external id."), code="duplicate_external_id"
+    )
 
 
 def _duplicate_credit_code() -> ValidationError:
@@ -82,6 +109,8 @@ def _save_customer(customer: Customer) -> None:
     except IntegrityError as exc:
         if "customer_unique_credit_code" in str(exc):
             raise ValidationError({"credit_code": [_duplicate_credit_code()]}) from None
+        if "customer_unique_external_id" in str(exc):
+            raise ValidationError({"external_id": [_duplicate_external_id()]}) from None
         raise
 
 
@@ -124,10 +153,14 @@ def _lock_editable(customer: Customer, by: User) -> Customer:
 
 
 @transaction.atomic
-def customer_update(*, customer: Customer, by: User, data: dict[str, Any]) -> Customer:
+def customer_update(
+    *, customer: Customer, by: User, data: dict[str, Any], expected_version: int | None = None
+) -> Customer:
     """Change a customer's profile. Owner, status, credit and pool fields are not changed
-    here: each has its own use case (claim/release, development, credit)."""
+    here: each has its own use case (claim/release, development, credit). With
+    `expected_version`, StaleVersion if it changed since the writer read it."""
     customer = _lock_editable(customer, by)
+    check_version(customer, expected_version)
     cleaned = _clean_customer_data(data, instance=customer)
     for name, value in cleaned.items():
         setattr(customer, name, value)
@@ -135,9 +168,18 @@ def customer_update(*, customer: Customer, by: User, data: dict[str, Any]) -> Cu
     return customer
 
 
-def _clean_contact_data(data: dict[str, Any]) -> dict[str, Any]:
+def _clean_contact_data(data: dict[str, Any], *, instance: Contact | None = None) -> dict[str, Any]:
     cleaned = {k: v for k, v in data.items() if k in CONTACT_FIELDS}
     errors: dict[str, list] = {}
+    if "external_id" in cleaned:
+        cleaned["external_id"] = (cleaned["external_id"] or "").strip()
+        others = Contact.objects.filter(external_id=cleaned["external_id"])
+        if instance is not None:
+            others = others.exclude(pk=instance.pk)
+        if len(cleaned["external_id"]) > 100:
+            errors["external_id"] = [_("At most 100 characters.")]
+        elif cleaned["external_id"] and others.exists():
+            errors["external_id"] = [_duplicate_external_id()]
     if "name" in cleaned:
         cleaned["name"] = (cleaned["name"] or "").strip()
         if not cleaned["name"]:
@@ -174,15 +216,83 @@ def contact_create(*, customer: Customer, by: User, data: dict[str, Any]) -> Con
 
 
 @transaction.atomic
-def contact_update(*, contact: Contact, by: User, data: dict[str, Any]) -> Contact:
-    """Change a contact of a customer `by` may change."""
+def contact_update(
+    *, contact: Contact, by: User, data: dict[str, Any], expected_version: int | None = None
+) -> Contact:
+    """Change a contact of a customer `by` may change (StaleVersion as `customer_update`)."""
     _lock_editable(contact.customer, by)
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
-    for name, value in _clean_contact_data(data).items():
+    check_version(contact, expected_version)
+    for name, value in _clean_contact_data(data, instance=contact).items():
         setattr(contact, name, value)
     contact.save()
     _unset_other_primary(contact)
     return contact
+
+
+def _external_key(external_id: Any) -> str:
+    key = str(external_id or "").strip()
+    if not key or len(key) > 100:
+        raise ValidationError({"external_id": [_("Give an external id of 1 to 100 characters.")]})
+    return key
+
+
+@transaction.atomic
+def customer_upsert_external(
+    *,
+    by: User,
+    external_id: str,
+    data: dict[str, Any],
+    owner: User | None = None,
+    expected_version: int | None = None,
+) -> tuple[Customer, bool]:
+    """Create or update the customer the ERP knows as `external_id` (API.md "ERP
+    integration"): (customer, created). An existing one outside `by`'s scope is a 404; one
+    changed since the version the ERP read (`expected_version`) raises StaleVersion. Two
+    concurrent first upserts of one id: the loser updates what the winner created."""
+    key = _external_key(external_id)
+    data = {**data, "external_id": key}
+    for _attempt in range(2):
+        existing = Customer.objects.select_for_update().filter(external_id=key).first()
+        if existing is None:
+            try:
+                with transaction.atomic():
+                    return customer_create(by=by, data=data, owner=owner), True
+            except ValidationError as exc:
+                if "external_id" not in getattr(exc, "error_dict", {}):
+                    raise
+                continue  # created meanwhile by a concurrent upsert: update it
+        if not customer_list(user=by).filter(pk=existing.pk).exists():
+            raise Http404
+        return customer_update(
+            customer=existing, by=by, data=data, expected_version=expected_version
+        ), False
+    raise ValidationError({"external_id": [_duplicate_external_id()]})
+
+
+@transaction.atomic
+def contact_upsert_external(
+    *,
+    by: User,
+    external_id: str,
+    customer: Customer | None,
+    data: dict[str, Any],
+    expected_version: int | None = None,
+) -> tuple[Contact, bool]:
+    """Create or update the contact the ERP knows as `external_id`; `customer` is required
+    to create one (and moves nothing on an update)."""
+    key = _external_key(external_id)
+    data = {**data, "external_id": key}
+    existing = Contact.objects.select_for_update().filter(external_id=key).first()
+    if existing is None:
+        if customer is None:
+            raise ValidationError({"customer": [_("Give the contact's customer.")]})
+        return contact_create(customer=customer, by=by, data=data), True
+    if not customer_list(user=by).filter(pk=existing.customer_id).exists():
+        raise Http404
+    return contact_update(
+        contact=existing, by=by, data=data, expected_version=expected_version
+    ), False
 
 
 def can_edit_customer(user: User, customer: Customer) -> bool:
