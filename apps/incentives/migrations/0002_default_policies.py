@@ -1,11 +1,12 @@
-"""The default approval policies of the scorecard (the manager approves the supervisor's
-assessment, seed 004 step 11) and of the commission statement (the manager approves)."""
+"""The default approval policies of the scorecard (seed 004 step 11: the submitter's own head
+approves — the manager for a rep's card submitted by the supervisor, the head above for a
+supervisor's card submitted by the manager) and of the commission statement (the same)."""
 
 from django.db import migrations
 
 POLICIES = {
-    "incentives.scorecard": ("绩效考核审批 Scorecard approval", "销售经理审批"),
-    "incentives.commissionstatement": ("提成结算审批 Commission statement approval", "销售经理审批"),
+    "incentives.scorecard": ("绩效考核审批 Scorecard approval", "上级审批"),
+    "incentives.commissionstatement": ("提成结算审批 Commission statement approval", "上级审批"),
 }
 
 
@@ -18,7 +19,7 @@ def defaults(apps, schema_editor):
         )
         if created:
             Step.objects.create(
-                policy=policy, order=1, name=step, approver_kind="role", role="manager"
+                policy=policy, order=1, name=step, approver_kind="direct_supervisor"
             )
 
 
