@@ -60,6 +60,8 @@ from apps.opportunities.quotes import LineInput, clean_lines, parse_decimal, quo
 from apps.receivables.choices import InstallmentStatus
 from apps.receivables.exposure import pending_contracts
 from apps.receivables.models import Installment
+from apps.webhooks.choices import EventType
+from apps.webhooks.events import contract_event
 
 from .choices import AmendmentStatus, ContractStatus, InstallmentKind
 from .models import Contract, ContractAmendment, ContractLine, PaymentTerm
@@ -594,6 +596,7 @@ def on_contract_approved(contract: Contract, request: ApprovalRequest) -> None:
     contract.approve()
     contract.approved_at = timezone.now()
     contract.save()
+    contract_event(EventType.CONTRACT_APPROVED, contract)
 
 
 def _override_approved(contract: Contract) -> bool:
@@ -679,6 +682,7 @@ def contract_sign(*, contract: Contract, by: User, signed_on: date | str | None)
     contract.signed_at = timezone.now()
     contract.save()
     _create_installments(contract, list(contract.terms.all()), today)
+    contract_event(EventType.CONTRACT_SIGNED, contract)
     # Money the customer paid ahead (its credit balance, 预收款) pays the new installments.
     from apps.receivables.services import credit_balance_apply
 
@@ -731,6 +735,11 @@ def contract_complete(*, contract: Contract, by: User) -> Contract:
     contract.complete()
     contract.completed_at = timezone.now()
     contract.save()
+    # The customer satisfaction survey (客户满意度): written in this transaction, e-mailed
+    # once it commits (none without an e-mail to send it to).
+    from apps.incentives.surveys import survey_open_for_contract  # incentives builds on this
+
+    survey_open_for_contract(contract=contract)
     return contract
 
 
@@ -757,6 +766,7 @@ def contract_terminate(*, contract: Contract, by: User, reason: str) -> Contract
     contract.terminate()
     contract.terminated_at = timezone.now()
     contract.save()
+    contract_event(EventType.CONTRACT_TERMINATED, contract)
     return contract
 
 

@@ -144,6 +144,10 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "pool_due_at": pool.customer_pool_due_at(customer),
     }
     context.update(_detail_extras(request, customer))
+    # The satisfaction panel (客户满意度): the customer's surveys in the viewer's scope.
+    from apps.incentives.selectors_surveys import customer_satisfaction
+
+    context["satisfaction"] = customer_satisfaction(user=request.user, customer=customer)
     return render(request, "customers/customer_detail.html", context)
 
 

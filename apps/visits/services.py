@@ -401,6 +401,10 @@ def visit_record_create(
         plan.complete()
         plan.save()
     _follow_up(record)
+    # A service visit sends the customer a satisfaction survey (客户满意度) once this commits.
+    from apps.incentives.surveys import survey_open_for_visit  # incentives builds on visits
+
+    survey_open_for_visit(record=record)
     return record
 
 
