@@ -106,6 +106,7 @@ class ScoringScheme(models.Model):
         return reverse("incentives:scheme_detail", args=[self.pk])
 
 
+@track()
 class SchemeMetric(models.Model):
     """One weighted line of a scheme. LINEAR: points = (value − zero_at) / (full_at − zero_at) ×
     100, clamped to [0, cap] (full_at below zero_at for a metric where less is better, e.g. the
