@@ -18,9 +18,9 @@ from apps.goals.choices import Metric
 from .contests import contest_create, contests_finalize
 from .models import Contest
 
-RUNNING_NAME = "本月回款冠军赛"
+RUNNING_NAME = "本月签约冠军赛"
 RUNNING_RULES = (
-    "本月内回款额（按到账日期，已核销部分）最高者获胜。\n"
+    "本月内签约合同额（按签约日期，解除的合同不计）最高者获胜。\n"
     "奖励：第一名 3,000 元，第二名 2,000 元，第三名 1,000 元。"
 )
 ENDED_NAME = "上月有效拜访之星"
@@ -44,7 +44,7 @@ def load(stdout=None) -> int:
         first_department = teams[0].parent_id
         units = [t for t in teams if t.parent_id == first_department] or teams[:1]
         contest_create(
-            by=admin, name=RUNNING_NAME, description=RUNNING_RULES, metric=Metric.COLLECTED,
+            by=admin, name=RUNNING_NAME, description=RUNNING_RULES, metric=Metric.CONTRACT_AMOUNT,
             starts_on=month_start, ends_on=next_month - timedelta(days=1), units=units,
         )  # fmt: skip
         created += 1

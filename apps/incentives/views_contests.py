@@ -86,8 +86,8 @@ def _chart(board: selectors.Leaderboard, viewer_id: int) -> dict[str, Any] | Non
     """SVG geometry of the leaderboard's bar chart (the first `CHART_BARS` rows), on the scale
     of the highest value."""
     rows = board.rows[:CHART_BARS]
-    if not rows:
-        return None
+    if not rows or not board.top:
+        return None  # nothing done yet: the table says it, an empty chart says nothing
     top = board.top or Decimal(1)
     inner = CHART_WIDTH - LABEL_WIDTH - VALUE_WIDTH
     bars = []

@@ -84,7 +84,7 @@ class Command(BaseCommand):
         with history_context(job="seed_demo"):
             units = self._units()
             self._users(units, password, reset=reset)
-            self._apps_demo_data()
+        self._apps_demo_data()
         self._print_logins(password)
 
     def _apps_demo_data(self) -> None:
@@ -99,7 +99,14 @@ class Command(BaseCommand):
                 if exc.name != f"{config.name}.demo":
                     raise
                 continue
-            module.load(stdout=self.stdout)
+            # A history context of its own per app (pghistory merges nested contexts into one:
+            # a job run inside a loader would otherwise rename every demo write "its" job). A
+            # loader of several parts (`OWN_HISTORY_CONTEXTS`) opens one per part itself.
+            if getattr(module, "OWN_HISTORY_CONTEXTS", False):
+                module.load(stdout=self.stdout)
+                continue
+            with history_context(job="seed_demo", app=config.label):
+                module.load(stdout=self.stdout)
 
     def _units(self) -> dict[str, OrgUnit]:
         units: dict[str, OrgUnit] = {}
