@@ -1,7 +1,8 @@
 """The reports hub (报表中心): one page listing every report the user's role may open, grouped
-(goals, sales activity, pipeline, leads, receivables), each a card with an icon and a line
-saying what it answers. Each report keeps its own scope rules; the hub only hides the cards of
-the reports a role cannot open (the same roles as their sidebar entries)."""
+(goals, sales activity, pipeline, process and competition, leads, receivables), each a card
+with an icon and a line saying what it answers. Each report keeps its own scope rules; the hub
+only hides the cards of the reports a role cannot open (the same roles as their sidebar
+entries)."""
 
 from __future__ import annotations
 
@@ -54,6 +55,7 @@ GROUPS = (
     Group("goals", _("Goals"), "bullseye"),
     Group("activity", _("Sales activity"), "person-walking"),
     Group("pipeline", _("Pipeline"), "funnel"),
+    Group("process", _("Process and competition"), "activity"),
     Group("leads", _("Leads"), "person-plus"),
     Group("receivables", _("Receivables"), "cash-coin"),
 )
@@ -74,6 +76,15 @@ CARDS = (
     Card("funnel", "pipeline", _("Funnel and stage durations"),
          _("How far the deals went, how long they stay in each stage, the win rate."),
          "opportunities:funnel", "funnel", SALES),
+    # Process diagnostics and competitor analysis (apps.incentives): for those who oversee
+    # others, the same rule as the team SLA report.
+    Card("diagnostics", "process", _("Process diagnostics"),
+         _("How long deals wait in each stage and documents at each approval step; the "
+           "bottlenecks."),
+         "incentives:diagnostics", "activity", HEADS, check=can_view_team_sla),
+    Card("competitors", "process", _("Competitor analysis"),
+         _("Deals lost to each competitor, their amounts, and mentions in visit records."),
+         "incentives:competitors", "flag", HEADS, check=can_view_team_sla),
     Card("lead_sources", "leads", _("Lead sources"),
          _("Leads captured, converted and won per source and channel."),
          "leads:sources", "diagram-3", SALES),
