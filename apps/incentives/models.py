@@ -664,6 +664,7 @@ class SatisfactionSurvey(models.Model):
 # --------------------------------------------------------------------------- competitors
 
 
+@track(exclude=["updated_at"])
 class Competitor(models.Model):
     """A competitor the analysis looks for in lost deals and visit records, by its name and
     aliases (case-insensitive)."""

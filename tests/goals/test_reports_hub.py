@@ -33,8 +33,9 @@ def test_rep_sees_no_sla_nor_receivables_figures(client, org):
 
 def test_finance_sees_goals_and_receivables_not_the_pipeline(client, org):
     cards = _cards(client, org.finance)
-    assert {"attainment", "comparison", "receivables", "statement"} <= cards
-    assert not cards & {"visits", "forecast", "funnel", "lead_sources", "lead_sla"}
+    assert {"attainment", "comparison", "receivables", "statement", "commissions"} <= cards
+    assert not cards & {"visits", "forecast", "funnel", "lead_sources", "lead_sla",
+                        "scorecards", "diagnostics"}  # fmt: skip
 
 
 def test_supervisor_heading_nothing_gets_no_sla_card(client, org):
@@ -58,11 +59,13 @@ def test_cards_link_to_their_reports_grouped(client, org):
     body = client.get(PAGE, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     for url in ("/goals/attainment/", "/visits/figures/", "/opportunities/forecast/",
                 "/opportunities/funnel/", "/leads/sources/", "/leads/sla/",
-                "/receivables/figures/"):  # fmt: skip
+                "/receivables/figures/", "/incentives/diagnostics/", "/incentives/competitors/",
+                "/incentives/scorecards/ranking/", "/incentives/commissions/",
+                "/incentives/surveys/"):  # fmt: skip
         assert f'href="{url}"' in body
-    groups = [g for g in ("goals", "activity", "pipeline", "leads", "receivables")
-              if f'data-group="{g}"' in body]  # fmt: skip
-    assert len(groups) == 5
+    groups = [g for g in ("goals", "activity", "pipeline", "process", "incentives", "leads",
+                          "receivables") if f'data-group="{g}"' in body]  # fmt: skip
+    assert len(groups) == 7
 
 
 def test_a_report_whose_url_is_missing_is_left_out(client, org, monkeypatch):
