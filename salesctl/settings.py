@@ -464,3 +464,10 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
         "PromiseStatusEnum": "apps.receivables.choices.PromiseStatus",
     }
 )
+
+# --- Assessment and incentives --------------------------------------------------------------
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"].update(
+    {"CommissionFactorKindEnum": "apps.incentives.choices.FactorKind"}
+)
+# A satisfaction survey's link expires after this many days (one-time, no login).
+SURVEY_LINK_DAYS = env.int("SURVEY_LINK_DAYS", default=14)
