@@ -20,6 +20,7 @@ from django.shortcuts import render
 from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -85,7 +86,7 @@ def _workbook(qs, stats: selectors.SurveyStats, filters: str) -> bytes:
             xlsx.Column(_("Sent after")), xlsx.Column(_("Contract")), xlsx.Column(_("Status")),
             xlsx.Column(_("Answered at")), xlsx.Column(_("Satisfaction (1–5)"), "count"),
             xlsx.Column(_("Likelihood to recommend (0–10)"), "count"),
-            xlsx.Column(_("Comment")),
+            xlsx.Column(pgettext("survey", "Comment")),
         ],
         rows,
     )  # fmt: skip
