@@ -53,7 +53,9 @@ class Customer(models.Model):
     email_key = models.CharField(max_length=254, editable=False, blank=True)
     website = models.CharField(_("website"), max_length=200, blank=True)
     # The ERP's key (API.md "ERP integration"): `PUT /api/v1/customers/external/<id>/` upserts.
-    external_id = models.CharField(_("external id"), max_length=100, blank=True, default="")
+    external_id = models.CharField(
+        _("external id"), max_length=100, blank=True, default="", db_default=""
+    )
     tier = models.CharField(
         _("customer tier"), max_length=1, choices=CustomerTier.choices, default=CustomerTier.C
     )
@@ -209,7 +211,9 @@ class Contact(models.Model):
     email_key = models.CharField(max_length=254, editable=False, blank=True, db_index=True)
     is_primary = models.BooleanField(_("primary contact"), default=False)
     notes = models.TextField(_("notes"), blank=True)
-    external_id = models.CharField(_("external id"), max_length=100, blank=True, default="")
+    external_id = models.CharField(
+        _("external id"), max_length=100, blank=True, default="", db_default=""
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 

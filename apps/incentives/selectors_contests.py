@@ -249,8 +249,10 @@ def final_leaderboard(contest: Contest) -> Leaderboard:
             s.value,
             s.rank,
         )
-        for s in standings.order_by("rank", "user__last_name", "user__first_name", "user_id")
+        for s in standings
     ]
+    # The live board's order (rank, then name, then id), so a final board reads the same.
+    rows.sort(key=lambda row: (row.rank, row.name, row.user_id))
     return Leaderboard(
         contest, ENDED, final=True, start=contest.starts_on, end=contest.ends_on, rows=rows,
         finalized_at=contest.finalized_at,

@@ -131,9 +131,19 @@ def test_submission_without_an_assessment_is_refused_and_changes_nothing(org, co
 def test_only_a_head_above_the_person_assesses(org, computed, who, allowed):
     card = card_of(computed, org.rep1a)
     user = getattr(org, who)
+    if who == "manager1":
+        # The company's general manager (the admin here) approves what a department head
+        # submits.
+        org.company.head = org.admin
+        org.company.save(update_fields=["head"])
     assert scorecards.can_submit_scorecard(user, card) is allowed
     if allowed:
         scorecards.scorecard_submit(scorecard=card, by=user, assessment="OK.")
+        # the submitter's own head approves: the manager for a supervisor, the company's
+        # head for the manager
+        expected = org.manager1 if who == "sup1" else org.admin
+        task = ApprovalTask.objects.get(request=approval_request_for(card))
+        assert task.approver == expected
     else:
         with pytest.raises(PermissionDenied):
             scorecards.scorecard_submit(scorecard=card, by=user, assessment="OK.")
