@@ -57,7 +57,8 @@ from .choices import OPEN_STAGES, QuoteStatus, Stage
 from .demo_catalogue import CATALOGUE
 from .models import Opportunity, Product, Quote, QuoteLine, StageChange, StageSetting
 
-REQUIRES = ("accounts", "customers")
+# Leads before the deals: a customer made from a lead has its first deal linked to the lead.
+REQUIRES = ("accounts", "customers", "leads")
 
 OPPORTUNITY_COLUMNS = [
     "id", "name", "customer_id", "contact_id", "lead_id", "owner_id", "amount",
