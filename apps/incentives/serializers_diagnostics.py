@@ -115,7 +115,9 @@ class CompetitorRowSerializer(serializers.Serializer):
         help_text=_("unmatched: the name as grouped (the `name` of lost-deals/).")
     )
     lost = serializers.IntegerField()
-    lost_share = serializers.FloatField(allow_null=True, help_text=_("Share of the deals lost, in percent."))
+    lost_share = serializers.FloatField(
+        allow_null=True, help_text=_("Share of the deals lost, in percent.")
+    )
     amount = serializers.DecimalField(max_digits=16, decimal_places=2)
     amount_share = serializers.FloatField(allow_null=True)
     mentions = serializers.IntegerField(allow_null=True)
