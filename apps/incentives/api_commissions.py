@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import serializers, status
@@ -184,17 +185,16 @@ class CommissionStatementViewSet(ApiReadOnlyModelViewSet):
         return self._detail(self.kwargs["pk"])
 
     def _detail(self, pk: int) -> Response:
-        statement = selectors.statement_get(user=self.request.user, pk=pk)
-        lines = (
-            CommissionLine.objects.filter(statement=statement)
-            .select_related("allocation", "contract")
-            .order_by("received_on", "id")
+        # The scoped selector's read (404 outside the caller's scope), with the lines and the
+        # adjustments fetched alongside: one read of the statement, not a second one.
+        lines = CommissionLine.objects.select_related("allocation", "contract").order_by(
+            "received_on", "id"
         )
-        statement = (
-            CommissionStatement.objects.filter(pk=statement.pk)
-            .select_related("rep", "rep__org_unit", "org_unit", "plan")
-            .prefetch_related(Prefetch("lines", queryset=lines), "adjustment_lines", "plan__tiers")
-            .get()
+        statement = get_object_or_404(
+            selectors.statement_list(user=self.request.user)
+            .select_related("exported_by")
+            .prefetch_related(Prefetch("lines", queryset=lines), "adjustment_lines", "plan__tiers"),
+            pk=pk,
         )
         data = CommissionStatementDetailSerializer(
             statement, context=self.get_serializer_context()

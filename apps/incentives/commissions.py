@@ -69,6 +69,7 @@ from apps.goals.choices import Metric, PeriodKind, ScopeKind, TargetStatus
 from apps.goals.models import Target, UnitMembership
 from apps.notifications.choices import NotificationKind
 from apps.notifications.services import notify
+from apps.opportunities.figures import add_months
 
 from .choices import FactorKind, StatementStatus
 from .models import (
@@ -106,11 +107,6 @@ def month_of(day: date) -> date:
 
 def month_end(month: date) -> date:
     return date(month.year, month.month, calendar.monthrange(month.year, month.month)[1])
-
-
-def add_months(month: date, count: int) -> date:
-    index = month.year * 12 + month.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def percent(rate: Decimal) -> Decimal:

@@ -54,17 +54,16 @@ from django.utils.translation import gettext as _
 from apps.accounts.choices import Role
 from apps.accounts.models import OrgUnit, User
 from apps.goals.models import UnitMembership
+from apps.leads.periods import period_bounds
 from apps.opportunities.choices import Stage
-from apps.opportunities.figures import owner_q
+from apps.opportunities.figures import add_months, owner_q
 from apps.opportunities.models import Opportunity, StageChange
 from apps.visits.models import VisitRecord
 
 from .diagnostics import (
     Sql,
-    add_months,
     can_view_diagnostics,
     local_day,
-    period_bounds,
     scope_sql,
     team_filter,
 )

@@ -19,13 +19,13 @@ from apps.accounts.selectors import supervisor_of
 from apps.approvals.choices import RequestStatus, TaskStatus
 from apps.approvals.models import ApprovalTask
 from apps.approvals.services import approval_approve, approval_submit
+from apps.opportunities.figures import add_months
 
 from .choices import FactorKind, StatementStatus
 from .commissions import (
     FactorSpec,
     PlanData,
     TierSpec,
-    add_months,
     month_of,
     plan_create,
     statements_compute_due,

@@ -66,8 +66,9 @@ from apps.approvals import registry
 from apps.approvals.choices import RequestStatus, TaskStatus
 from apps.approvals.models import ApprovalPolicy, ApprovalRequest, ApprovalTask
 from apps.goals.models import UnitMembership
+from apps.leads.periods import period_bounds
 from apps.opportunities.choices import OPEN_STAGES, Stage
-from apps.opportunities.figures import figure_teams, sees_everyone
+from apps.opportunities.figures import add_months, figure_teams, sees_everyone
 from apps.opportunities.models import Opportunity, StageChange
 from apps.opportunities.selectors import stage_settings
 
@@ -114,18 +115,6 @@ def default_period(today: date | None = None) -> tuple[date, date]:
     """The last 90 days up to today (local days, both included)."""
     today = today or timezone.localdate()
     return today - timedelta(days=DEFAULT_DAYS - 1), today
-
-
-def period_bounds(start: date, end: date) -> tuple[datetime, datetime]:
-    """The instants [start 00:00, the day after end 00:00) of the local days."""
-    from apps.leads.periods import period_bounds as bounds
-
-    return bounds(start, end)
-
-
-def add_months(day: date, months: int) -> date:
-    index = day.year * 12 + day.month - 1 + months
-    return date(index // 12, index % 12 + 1, 1)
 
 
 def trend_months(end: date) -> list[date]:
