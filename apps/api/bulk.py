@@ -1,0 +1,112 @@
+"""What every bulk endpoint shares (API.md "ERP integration", issue 9): `POST
+/api/v1/<resource>/bulk/` with `{"records": [...]}` of 1 to 1,000 records.
+
+- All records are validated together. If any is invalid, nothing is applied and the answer is
+  a 400 problem whose `errors` name the record and field: `records.<index>.<field>`.
+- Otherwise all are applied in one transaction and the answer (200) has one result per record,
+  in the order sent: its index, `created` / `updated` / `unchanged`, the id and external id.
+- The same request again changes nothing: each record is keyed (an external id, a bank
+  reference), so a record already applied answers `unchanged`; and the `Idempotency-Key`
+  header replays the first answer as on every POST.
+
+Services build a list of `BulkResult` and raise `bulk_errors(...)` when a record is invalid;
+views answer `bulk_response(results)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+from rest_framework.response import Response
+
+MAX_BULK_RECORDS = 1000
+
+
+class BulkStatus(models.TextChoices):
+    CREATED = "created", _("created")
+    UPDATED = "updated", _("updated")
+    UNCHANGED = "unchanged", _("unchanged")
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    index: int
+    status: str
+    id: int
+    external_id: str = ""
+
+
+def bulk_errors(errors: Mapping[int, Mapping[str, Sequence[Any]]]) -> ValidationError:
+    """A ValidationError naming each invalid record's fields `records.<index>.<field>`
+    (a record-wide error: `records.<index>`). Raise it: the transaction rolls back."""
+    flat: dict[str, list[Any]] = {}
+    for index in sorted(errors):
+        for field, messages in errors[index].items():
+            key = f"records.{index}" if field in ("", "__all__") else f"records.{index}.{field}"
+            flat.setdefault(key, []).extend(messages)
+    return ValidationError(flat)
+
+
+def check_record_count(records: Sequence[Any]) -> None:
+    if not records:
+        raise ValidationError({"records": [_("Send at least one record.")]})
+    if len(records) > MAX_BULK_RECORDS:
+        raise ValidationError(
+            {
+                "records": [
+                    _("Send at most %(max)d records in one request.") % {"max": MAX_BULK_RECORDS}
+                ]
+            }
+        )
+
+
+class BulkResultSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text=_("The record's position in `records`, from 0."))
+    status = serializers.ChoiceField(choices=BulkStatus.choices)
+    id = serializers.IntegerField()
+    external_id = serializers.CharField(allow_blank=True)
+
+
+class BulkResponseSerializer(serializers.Serializer):
+    created = serializers.IntegerField()
+    updated = serializers.IntegerField()
+    unchanged = serializers.IntegerField()
+    results = BulkResultSerializer(many=True)
+
+
+def bulk_response(results: Sequence[BulkResult]) -> Response:
+    counts = {s.value: 0 for s in BulkStatus}
+    for result in results:
+        counts[result.status] += 1
+    body = {
+        **counts,
+        "results": [
+            {"index": r.index, "status": r.status, "id": r.id, "external_id": r.external_id}
+            for r in sorted(results, key=lambda r: r.index)
+        ],
+    }
+    return Response(body, status=200)
+
+
+def bulk_request_serializer(record: type[serializers.Serializer], name: str) -> type:
+    """`{"records": [<record>, ...]}` (1 to 1,000), a named component for the schema."""
+
+    return type(
+        name,
+        (serializers.Serializer,),
+        {
+            "records": record(
+                many=True,
+                min_length=1,
+                max_length=MAX_BULK_RECORDS,
+                help_text=_("1 to 1,000 records, applied all or none."),
+            ),
+            "__module__": record.__module__,
+        },
+    )
