@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from kombu import Queue
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -72,6 +73,8 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     # Records who changed what (user, URL) in the pghistory context of every tracked write.
     "pghistory.middleware.HistoryMiddleware",
+    # Report and export reads go to the replica when one is configured (apps.core.replica).
+    "apps.core.replica.ReplicaReadsMiddleware",
 ]
 
 ROOT_URLCONF = "salesctl.urls"
@@ -108,6 +111,20 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # inlining), more than the whole list query. Set per connection, so that it holds whatever
 # the server's postgresql.conf says.
 DATABASES["default"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+# A read replica for reports and exports (issue 10 "Scaling out"; apps.core.replica): set
+# DATABASE_REPLICA_URL to a streaming replica of DATABASE_URL. A user who has just written reads
+# the primary for REPLICA_PIN_SECONDS (read-your-writes).
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = env.db_url_config(DATABASE_REPLICA_URL)
+    DATABASES["replica"]["ENGINE"] = "django.db.backends.postgresql"
+    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"]["CONN_MAX_AGE"]
+    DATABASES["replica"]["CONN_HEALTH_CHECKS"] = True
+    DATABASES["replica"].setdefault("OPTIONS", {})["options"] = "-c jit=off"
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+REPLICA_READS = env.bool("REPLICA_READS", default=bool(DATABASE_REPLICA_URL))
+REPLICA_PIN_SECONDS = env.int("REPLICA_PIN_SECONDS", default=15)
+DATABASE_ROUTERS = ["apps.core.replica.ReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, sessions, Celery -----------------------------------------------------
@@ -132,7 +149,27 @@ CELERY_RESULT_EXPIRES = 3600
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = env.str("TIME_ZONE", default="Asia/Shanghai")
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# Exactly one beat sends the schedule, whatever number is started: the others wait on a lock in
+# Redis (apps.core.beat). BEAT_LOCK_TIMEOUT: how long a dead beat's lock outlives it.
+CELERY_BEAT_SCHEDULER = "apps.core.beat:LockedDatabaseScheduler"
+BEAT_LOCK_TIMEOUT = env.int("BEAT_LOCK_TIMEOUT", default=60)
+# Queues by kind, so that workers scale per queue on several hosts (README "Running on several
+# machines"): `default` for the domain jobs, `reports` for report mails and heavy rollups,
+# `webhooks` for deliveries, `imports` for uploads. A worker started without -Q consumes them
+# all (the queues declared here), `-Q webhooks` only that one.
+CELERY_QUEUE_NAMES = ("default", "reports", "webhooks", "imports")
+CELERY_TASK_QUEUES = tuple(Queue(name, routing_key=name) for name in CELERY_QUEUE_NAMES)
+CELERY_TASK_ROUTES = {
+    "apps.webhooks.tasks.*": {"queue": "webhooks"},
+    "apps.leads.tasks.purge_import_uploads": {"queue": "imports"},
+    "apps.goals.tasks.send_weekly_reports": {"queue": "reports"},
+    "apps.goals.tasks.send_monthly_reports": {"queue": "reports"},
+    "apps.goals.tasks.refresh_actuals": {"queue": "reports"},
+    "apps.goals.tasks.snapshot_attainment": {"queue": "reports"},
+    "apps.visits.tasks_reports.*": {"queue": "reports"},
+    "apps.incentives.tasks.compute_scorecards": {"queue": "reports"},
+    "apps.incentives.tasks.compute_commissions": {"queue": "reports"},
+}
 # Never eager: jobs run in a real worker. Unit tests of a task body call the function directly.
 CELERY_TASK_ALWAYS_EAGER = False
 CELERY_BEAT_SCHEDULE = {

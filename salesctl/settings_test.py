@@ -24,3 +24,11 @@ STORAGES = {
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+
+# A second connection standing in for the read replica (apps.core.replica): a test mirror of
+# the test database. Reports read through it only where a test turns REPLICA_READS on.
+DATABASES = {
+    **DATABASES,  # noqa: F405
+    "replica": {**DATABASES["default"], "TEST": {"MIRROR": "default"}},  # noqa: F405
+}
+REPLICA_READS = False
