@@ -10,22 +10,21 @@ territory in memory (grade A first, file order within a grade) and written with 
 So a 10,000-row file takes seconds instead of the minutes of 10,000 single captures, and the
 rules stay those of a single capture.
 
-Between the preview and the confirmation the file waits under MEDIA_ROOT/imports/<uuid> with
-a small JSON sidecar (who uploaded it, its name, the channel), never in the session.
+Between the preview and the confirmation the file waits in the database (`PendingImport`: its
+bytes, who uploaded it, its name, the channel), never in the session nor on a web machine's
+disk, so that any machine can serve either step and the purge job runs anywhere.
 """
 
 from __future__ import annotations
 
 import heapq
-import json
 import re
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from io import BytesIO
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -49,7 +48,7 @@ from apps.notifications.services import notify
 from . import scoring
 from .choices import OPEN_STATUSES, LeadSource, LeadStatus
 from .forms import LEAD_DATA_FIELDS, LeadDataForm
-from .models import Lead, LeadTouch, Territory
+from .models import Lead, LeadTouch, PendingImport, Territory
 from .services import _give, _json_safe
 
 IMPORT_LOCK = "lead-import"
@@ -107,26 +106,28 @@ class ImportFile:
     error: str = ""
 
 
-def _read_frame(path: Path) -> pd.DataFrame:
-    if path.suffix == ".xlsx":
+def _read_frame(content: bytes, suffix: str) -> pd.DataFrame:
+    if suffix == ".xlsx":
         return pd.read_excel(
-            path, sheet_name=0, header=None, dtype=str, engine="openpyxl", keep_default_na=False
-        )
+            BytesIO(content), sheet_name=0, header=None, dtype=str, engine="openpyxl",
+            keep_default_na=False,
+        )  # fmt: skip
     # Excel in China saves CSV as GBK; UTF-8 (with or without BOM) first.
     for encoding in ("utf-8-sig", "gb18030"):
         try:
-            return pd.read_csv(path, header=None, dtype=str, keep_default_na=False,
+            return pd.read_csv(BytesIO(content), header=None, dtype=str, keep_default_na=False,
                                skip_blank_lines=False, encoding=encoding)  # fmt: skip
         except UnicodeDecodeError:
             continue
     raise ValueError("encoding")
 
 
-def read_file(path: Path) -> ImportFile:
-    """Read a CSV or .xlsx file into rows keyed by field, every cell as text."""
+def read_file(content: bytes, *, suffix: str) -> ImportFile:
+    """Read the bytes of a CSV or .xlsx file (`suffix` ".csv" or ".xlsx") into rows keyed by
+    field, every cell as text."""
     result = ImportFile()
     try:
-        frame = _read_frame(path)
+        frame = _read_frame(content, suffix)
     except Exception:  # pandas raises many kinds on a broken file; all mean the same here
         result.error = _("The file could not be read. Upload a CSV (UTF-8 or GBK) or .xlsx file.")
         return result
@@ -502,88 +503,90 @@ def _notify(*, given, waiting, told, by: User) -> None:
 
 @dataclass(frozen=True)
 class StoredImport:
+    """A pending upload (a `PendingImport` row) as the wizard uses it: `token` is the UUID in
+    hex, as in the wizard's URL."""
+
     token: str
-    path: Path
     name: str
     channel: str
     user_id: int
+    suffix: str
+    size: int
+    content: bytes = field(repr=False)
 
 
-def _dir() -> Path:
-    return Path(settings.MEDIA_ROOT) / "imports"
+_TOKEN = re.compile(r"[0-9a-f]{32}")
 
 
+def _stored(row: PendingImport) -> StoredImport:
+    return StoredImport(
+        token=row.token.hex, name=row.name, channel=row.channel, user_id=row.user_id,
+        suffix=row.suffix, size=row.size, content=bytes(row.content),
+    )  # fmt: skip
+
+
+@transaction.atomic
 def import_store(*, upload: UploadedFile, by: User, channel: str = "") -> StoredImport:
-    """Keep an uploaded file until it is confirmed (MEDIA_ROOT/imports/<uuid>.<ext>)."""
-    token = uuid.uuid4().hex
-    suffix = ".xlsx" if (upload.name or "").lower().endswith(".xlsx") else ".csv"
-    folder = _dir()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{token}{suffix}"
-    with path.open("wb") as out:
-        for chunk in upload.chunks():
-            out.write(chunk)
-    meta = {"name": upload.name, "channel": channel, "user_id": by.pk, "suffix": suffix,
-            "uploaded_at": timezone.now().isoformat()}  # fmt: skip
-    (folder / f"{token}.json").write_text(json.dumps(meta, ensure_ascii=False))
-    return StoredImport(token=token, path=path, name=upload.name, channel=channel, user_id=by.pk)
+    """Keep an uploaded file until it is confirmed, as a `PendingImport` row in the database
+    (not on the web machine's disk: the preview and the confirmation may be served by
+    different machines). A file over settings.LEAD_IMPORT_MAX_BYTES is refused (ValidationError
+    on "file") before it is read."""
+    limit = settings.LEAD_IMPORT_MAX_BYTES
+    if (upload.size or 0) > limit:
+        raise ValidationError(
+            {
+                "file": ValidationError(
+                    _("The file is too large (at most %(mb)d MB).")
+                    % {"mb": limit // (1024 * 1024)},
+                    code="file_size",
+                )
+            }
+        )
+    name = upload.name or ""
+    content = b"".join(upload.chunks())
+    row = PendingImport.objects.create(
+        user=by,
+        name=name[:255],
+        channel=channel[:100],
+        suffix=".xlsx" if name.lower().endswith(".xlsx") else ".csv",
+        content=content,
+        size=len(content),
+    )
+    return _stored(row)
 
 
 def import_get(*, token: str, by: User) -> StoredImport:
-    """The stored upload of `by` (another user's, or a missing one, is a 404)."""
-    if not re.fullmatch(r"[0-9a-f]{32}", token or ""):
+    """The pending upload of `by` (another user's, a missing one or a malformed token is a
+    404)."""
+    if not _TOKEN.fullmatch(token or ""):
         raise Http404
-    meta_path = _dir() / f"{token}.json"
-    try:
-        meta = json.loads(meta_path.read_text())
-    except (OSError, ValueError):
-        raise Http404 from None
-    if meta.get("user_id") != by.pk:
+    row = PendingImport.objects.filter(pk=uuid.UUID(hex=token), user_id=by.pk).first()
+    if row is None:
         raise Http404
-    path = _dir() / f"{token}{meta['suffix']}"
-    if not path.exists():
-        raise Http404
-    return StoredImport(token=token, path=path, name=meta["name"], channel=meta["channel"],
-                        user_id=meta["user_id"])  # fmt: skip
+    return _stored(row)
 
 
-def import_discard(stored: StoredImport) -> None:
-    stored.path.unlink(missing_ok=True)
-    (_dir() / f"{stored.token}.json").unlink(missing_ok=True)
+def import_discard(stored: StoredImport) -> bool:
+    """Delete a pending upload; False if it was already gone. Inside a transaction the DELETE
+    locks the row until the commit (see `lead_import`)."""
+    deleted, _by_model = PendingImport.objects.filter(pk=uuid.UUID(hex=stored.token)).delete()
+    return bool(deleted)
 
 
 def import_purge_stale(*, ttl_hours: float | None = None, now: datetime | None = None) -> int:
     """Delete the uploads nobody confirmed (an abandoned wizard) once they are older than
-    `ttl_hours` (settings.LEAD_IMPORT_UPLOAD_TTL_HOURS, 24 by default): the file and its
-    sidecar go together, judged by the newer of the two. Returns how many uploads were
-    removed; running it again removes nothing more. A file vanishing meanwhile (confirmed,
-    or a second run) is skipped."""
+    `ttl_hours` (settings.LEAD_IMPORT_UPLOAD_TTL_HOURS, 24 by default), in one DELETE (the
+    contents are never read). Returns how many were removed; running it again removes nothing
+    more."""
     if ttl_hours is None:
         ttl_hours = float(getattr(settings, "LEAD_IMPORT_UPLOAD_TTL_HOURS", 24))
-    cutoff = (now or timezone.now()).timestamp() - ttl_hours * 3600
-    folder = _dir()
-    if not folder.is_dir():
-        return 0
-    uploads: dict[str, list[Path]] = defaultdict(list)
-    for path in folder.iterdir():
-        if path.is_file():
-            uploads[path.name.split(".", 1)[0]].append(path)
-    removed = 0
-    for paths in uploads.values():
-        try:
-            newest = max(path.stat().st_mtime for path in paths)
-        except FileNotFoundError:
-            continue
-        if newest >= cutoff:
-            continue
-        for path in paths:
-            path.unlink(missing_ok=True)
-        removed += 1
-    return removed
+    cutoff = (now or timezone.now()) - timedelta(hours=ttl_hours)
+    deleted, _by_model = PendingImport.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 def import_preview(*, stored: StoredImport) -> ImportPlan:
-    return analyse(read_file(stored.path), channel=stored.channel)
+    return analyse(read_file(stored.content, suffix=stored.suffix), channel=stored.channel)
 
 
 @transaction.atomic
@@ -591,10 +594,18 @@ def lead_import(*, stored: StoredImport, by: User) -> ImportResult:
     """Import a previewed file (线索导入), all or nothing: every row is validated again, the
     identity keys of the whole file are locked, duplicates are resolved against what is in
     the database now, and the leads and touches are written in this one transaction. A file
-    with any invalid row imports nothing (ValidationError with the row errors)."""
+    with any invalid row imports nothing (ValidationError with the row errors). The pending
+    upload is deleted in the same transaction: gone once the import commits, kept if it fails;
+    an upload already imported (or purged) is a 404."""
     if not can_import(by):
         raise PermissionDenied(_("You cannot import leads."))
-    plan = validate_rows(read_file(stored.path), channel=stored.channel)
+    # Claim the upload first: the DELETE locks its row until this transaction ends, so a second
+    # confirmation of the same file (a double click, another web machine) waits here and then
+    # finds it gone instead of importing the file twice; a failed import rolls the DELETE back
+    # and the upload stays for another try.
+    if stored.user_id != by.pk or not import_discard(stored):
+        raise Http404
+    plan = validate_rows(read_file(stored.content, suffix=stored.suffix), channel=stored.channel)
     if plan.file.error:
         raise ValidationError(plan.file.error, code="file")
     if plan.errors:
@@ -606,9 +617,7 @@ def lead_import(*, stored: StoredImport, by: User) -> ImportResult:
     _lock_imports()
     resolve_duplicates(plan)
     with history_context(action="lead_import", file=stored.name):
-        result = import_plan(plan=plan, by=by)
-    transaction.on_commit(lambda: import_discard(stored))
-    return result
+        return import_plan(plan=plan, by=by)
 
 
 # --- the template --------------------------------------------------------------------------

@@ -8,12 +8,15 @@ equality against leads *and* customers. The status FSM only changes state here; 
 
 from __future__ import annotations
 
+import uuid
+
 from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce, Upper
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django_fsm import FSMField, transition
@@ -349,3 +352,35 @@ class Territory(models.Model):
 
     def __str__(self) -> str:
         return self.region
+
+
+class PendingImport(models.Model):
+    """An uploaded import file (线索导入) waiting between the preview and the confirmation.
+
+    Kept in the database, not on a web machine's disk, so that the preview and the confirmation
+    may be served by different machines and the purge job (`importing.import_purge_stale`, on a
+    worker) sees every upload. A bookkeeping row, not history-tracked: it is deleted when the
+    import commits, or by the purge once older than LEAD_IMPORT_UPLOAD_TTL_HOURS.
+    """
+
+    token = models.UUIDField(_("token"), primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("user"), on_delete=models.CASCADE,
+        related_name="+",
+    )  # fmt: skip
+    name = models.CharField(_("name"), max_length=255)
+    channel = models.CharField(_("channel"), max_length=100, blank=True)
+    suffix = models.CharField(_("file type"), max_length=10)
+    content = models.BinaryField(_("content"))
+    size = models.PositiveIntegerField(_("size (bytes)"))
+    # Set by the service, not auto_now_add: a test (or a data repair) may date a row.
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("pending import")
+        verbose_name_plural = _("pending imports")
+        # The purge deletes by age.
+        indexes = [models.Index(fields=["created_at"], name="pending_import_created")]
+
+    def __str__(self) -> str:
+        return self.name

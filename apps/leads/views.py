@@ -208,15 +208,21 @@ def _importer(request: HttpRequest) -> None:
 @login_required
 @require_http_methods(["GET", "POST"])
 def lead_import(request: HttpRequest) -> HttpResponse:
-    """Step 1 of the import (线索导入): upload a CSV or .xlsx file; it is kept on disk for the
-    preview and the confirmation."""
+    """Step 1 of the import (线索导入): upload a CSV or .xlsx file; it is kept in the database
+    for the preview and the confirmation (any web machine may serve the next step)."""
     _importer(request)
     form = LeadImportUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        stored = importing.import_store(
-            upload=form.cleaned_data["file"], by=request.user, channel=form.cleaned_data["channel"]
-        )
-        return redirect("leads:import_preview", token=stored.token)
+        try:
+            stored = importing.import_store(
+                upload=form.cleaned_data["file"],
+                by=request.user,
+                channel=form.cleaned_data["channel"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect("leads:import_preview", token=stored.token)
     context = {"form": form, "max_rows": settings.LEAD_IMPORT_MAX_ROWS}
     return render(request, "leads/import.html", context, status=400 if form.errors else 200)
 
