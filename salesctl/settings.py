@@ -363,6 +363,10 @@ REST_FRAMEWORK = {
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
 API_TOKEN_DEFAULT_DAYS = env.int("API_TOKEN_DEFAULT_DAYS", default=365)
+# Incremental sync (apps.api.filters): a list asked with `updated_since` serves a change once it
+# is this many seconds older than now and than the start of every transaction still open
+# (clock skew between hosts, a replica's lag, a timestamp taken just before its transaction began).
+API_SYNC_SETTLE_SECONDS = env.float("API_SYNC_SETTLE_SECONDS", default=5.0)
 IDEMPOTENCY_KEY_TTL_HOURS = env.int("IDEMPOTENCY_KEY_TTL_HOURS", default=48)
 # Webhooks: attempts before a delivery fails, the first retry's delay (doubling after each
 # failure), each attempt's timeout, and the Celery queue of the deliveries (None: the default).

@@ -32,3 +32,7 @@ DATABASES = {
     "replica": {**DATABASES["default"], "TEST": {"MIRROR": "default"}},  # noqa: F405
 }
 REPLICA_READS = False
+
+# A sync serves a change only once it is API_SYNC_SETTLE_SECONDS old (apps.api.filters): none
+# here, so that a test can sync what it has just written (tests/api/test_sync.py sets its own).
+API_SYNC_SETTLE_SECONDS = 0

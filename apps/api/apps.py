@@ -6,3 +6,8 @@ class ApiConfig(AppConfig):
     name = "apps.api"
     label = "api"
     verbose_name = _("API")
+
+    def ready(self) -> None:
+        from . import tombstones
+
+        tombstones.connect()  # a tombstone for each deleted record an ERP mirrors

@@ -103,3 +103,53 @@ class IdempotencyKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.method} {self.path} [{self.key}]"
+
+
+class Tombstone(models.Model):
+    """A record that was deleted (墓碑), so that a system mirroring it through the API can delete
+    it too: `GET /api/v1/tombstones/` (`apps.api.api_tombstones`).
+
+    Written in the transaction of the delete, by the `post_delete` receivers of
+    `apps.api.tombstones`, for the resources whose records the code (or the admin site) can
+    delete: the resource's API name, the record's id and external id, and what the feed's scope
+    needs, as they were at the deletion: the owner whose data scope covered the record and, for
+    a record of an org unit (a unit's target), the unit. Neither is a foreign key that could
+    cascade or block: a tombstone outlives what it names.
+    """
+
+    resource = models.CharField(_("resource"), max_length=40)
+    object_id = models.BigIntegerField(_("object id"))
+    external_id = models.CharField(_("external id"), max_length=100, blank=True, default="")
+    deleted_at = models.DateTimeField(_("deleted at"), default=timezone.now)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # the feed reads by (resource, deleted_at): no index to keep up
+        related_name="+",
+    )
+    org_unit = models.ForeignKey(
+        "accounts.OrgUnit",
+        verbose_name=_("org unit"),
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,  # the feed reads by (resource, deleted_at): no index to keep up
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("tombstone")
+        verbose_name_plural = _("tombstones")
+        ordering = ["deleted_at", "id"]
+        indexes = [
+            models.Index(fields=["deleted_at", "id"], name="tombstone_sync"),
+            models.Index(fields=["resource", "deleted_at", "id"], name="tombstone_resource_sync"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.resource} {self.object_id}"

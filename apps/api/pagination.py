@@ -9,6 +9,13 @@ an OFFSET among equal values, and caps that offset at 1,000; a job that updates 
 one statement gives them all the same `updated_at`, which would make such a cursor skip rows
 when one of them changes again, or loop at the cap. A keyset on a unique ordering does neither:
 a row changed during the pull moves past the cursor and is simply seen again, newer.
+
+A list asked with `updated_since` is a *sync* (`apps.api.filters.UpdatedSinceFilter`): its
+pages are ordered by (updated_at, id) whatever the view's own ordering (a sync by any other
+order would miss a row that changes behind the cursor), hold only rows older than the sync
+horizon (rows whose transaction has surely committed), and carry a `resume` link: where the
+client picks up next time. Pulling from `resume` serves each version of a row, (id,
+updated_at), once: the rows after the last one served, as far as the horizon then is.
 """
 
 from __future__ import annotations
@@ -30,6 +37,13 @@ from rest_framework.pagination import BasePagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
+
+from .filters import sync_field
+
+
+def is_sync(request: Request) -> bool:
+    """Whether `request` is an incremental sync (`updated_since` was applied to it)."""
+    return getattr(request, "sync_horizon", None) is not None
 
 
 def _flip(field: str) -> str:
@@ -60,6 +74,8 @@ class CursorPagination(BasePagination):
     ordering = ("updated_at", "id")
 
     def get_ordering(self, request, queryset, view) -> tuple[str, ...]:
+        if is_sync(request):
+            return (sync_field(view), "id")
         ordering = getattr(view, "cursor_ordering", None)
         if ordering:
             return tuple(ordering)
@@ -74,8 +90,10 @@ class CursorPagination(BasePagination):
         self.request = request
         self.base_url = request.build_absolute_uri()
         self.page_size = self.get_page_size(request)
+        self.sync = is_sync(request)
         self.ordering = self.get_ordering(request, queryset, view)
         position, reverse = self.decode_cursor(request)
+        self.reverse = reverse
 
         order = tuple(_flip(f) for f in self.ordering) if reverse else self.ordering
         queryset = queryset.order_by(*order)
@@ -156,15 +174,22 @@ class CursorPagination(BasePagination):
             padded = encoded + "=" * (-len(encoded) % 4)
             data = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
             position, reverse = data["p"], bool(data.get("r", False))
+            sync = bool(data.get("s", False))
         except (ValueError, KeyError, TypeError, binascii.Error, UnicodeEncodeError):
             raise self._invalid_cursor() from None
         if not isinstance(position, list) or len(position) != len(self.ordering):
+            raise self._invalid_cursor()
+        if sync != self.sync:  # a sync's position is in another ordering than a plain list's
             raise self._invalid_cursor()
         return position, reverse
 
     def encode_cursor(self, row: Any, *, reverse: bool) -> str:
         position = [_plain(getattr(row, f.lstrip("-"))) for f in self.ordering]
-        payload = {"p": position, "r": True} if reverse else {"p": position}
+        payload: dict[str, Any] = {"p": position}
+        if reverse:
+            payload["r"] = True
+        if self.sync:
+            payload["s"] = 1
         raw = json.dumps(payload, separators=(",", ":")).encode("utf-8")
         encoded = base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
         return replace_query_param(self.base_url, self.cursor_query_param, encoded)
@@ -179,6 +204,16 @@ class CursorPagination(BasePagination):
             return None
         return self.encode_cursor(self.page[0], reverse=True)
 
+    def get_resume_link(self) -> str | None:
+        """A sync's next starting point: after the last row of this page, or where this page
+        started when it is empty (nothing new yet). None for a plain list, and for a page
+        reached backwards."""
+        if not self.sync or self.reverse:
+            return None
+        if self.page:
+            return self.encode_cursor(self.page[-1], reverse=False)
+        return self.base_url
+
     # --- the response and its schema ---------------------------------------------------
 
     def get_paginated_response(self, data: list[Any]) -> Response:
@@ -187,6 +222,7 @@ class CursorPagination(BasePagination):
                 [
                     ("next", self.get_next_link()),
                     ("previous", self.get_previous_link()),
+                    ("resume", self.get_resume_link()),
                     ("results", data),
                 ]
             )
@@ -196,10 +232,21 @@ class CursorPagination(BasePagination):
         link = {"type": "string", "format": "uri", "nullable": True}
         return {
             "type": "object",
-            "required": ["next", "previous", "results"],
+            "required": ["next", "previous", "resume", "results"],
             "properties": {
                 "next": {**link, "description": str(_("The next page; null on the last."))},
                 "previous": {**link, "description": str(_("The previous page, if any."))},
+                "resume": {
+                    **link,
+                    "description": str(
+                        _(
+                            "With `updated_since` (a sync): where to pick up next time. Keep "
+                            "the one of the last page and pull from it on your next run: it "
+                            "serves the changes made since, and no change twice. Null "
+                            "without `updated_since`."
+                        )
+                    ),
+                },
                 "results": schema,
             },
         }

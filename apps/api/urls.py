@@ -75,6 +75,7 @@ ROUTE_MODULES = (
     "apps.incentives.api_surveys",
     "apps.incentives.api_diagnostics",
     "apps.webhooks.api",
+    "apps.api.api_tombstones",
 )
 for _module in ROUTE_MODULES:
     for _prefix, _viewset, _basename in importlib.import_module(_module).ROUTES:

@@ -18,6 +18,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.api.filters import UpdatedSinceFilter
 from apps.api.views import ApiGenericViewSet, ApiReadOnlyModelViewSet
 
 from . import selectors, services
@@ -153,7 +154,7 @@ class DeliveryFilter(django_filters.FilterSet):
 )
 class WebhookDeliveryViewSet(ApiReadOnlyModelViewSet):
     serializer_class = DeliverySerializer
-    filter_backends = [DjangoFilterBackend]
+    filter_backends = [UpdatedSinceFilter, DjangoFilterBackend]
     filterset_class = DeliveryFilter
 
     def get_queryset(self) -> QuerySet[WebhookDelivery]:
