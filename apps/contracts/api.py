@@ -5,6 +5,9 @@ Contracts are scoped by owner (finance sees all; out of sight is a 404). A draft
 payment terms are replaced as sets; errors name `lines[<index>].<field>` and
 `terms[<index>].<field>`. One POST per transition: submit, sign, start-execution, complete,
 terminate; a transition the state does not allow answers 409, a customer on credit hold too.
+The ERP upserts a contract by its key, `PUT contracts/external/<external_id>/`: a new draft,
+or a change of the existing draft, with `If-Match` / `version` (409 and the current contract
+when it changed since).
 
 Registered by apps/api/urls.py from `ROUTES`.
 """
@@ -15,9 +18,11 @@ from decimal import Decimal
 from typing import Any
 
 from django.db.models import QuerySet
+from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import (
     OpenApiParameter,
+    OpenApiResponse,
     extend_schema,
     extend_schema_field,
     extend_schema_view,
@@ -27,12 +32,15 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.api.concurrency import VersionedViewMixin, VersionField, expected_version
 from apps.api.filters import UpdatedSinceFilter
 from apps.api.history import HistoryMixin
+from apps.api.problems import PROBLEM_CONTENT_TYPE
+from apps.api.schema import ProblemSerializer
 from apps.api.serializers import UserRefSerializer
 from apps.api.views import ApiReadOnlyModelViewSet
 from apps.customers.models import Customer
-from apps.customers.selectors import customer_get
+from apps.customers.selectors import customer_get, customer_list
 from apps.receivables.choices import OPEN_STATUSES
 
 from . import selectors, services
@@ -79,13 +87,18 @@ class ContractSerializer(serializers.ModelSerializer):
 
     customer = ContractCustomerRefSerializer(read_only=True)
     owner = UserRefSerializer(read_only=True)
+    version = VersionField()
+    amendment_version = serializers.IntegerField(
+        source="version", read_only=True,
+        help_text=_("1, then one more per approved amendment (补充协议)."),
+    )  # fmt: skip
 
     class Meta:
         model = Contract
-        fields = ["id", "number", "title", "status", "customer", "opportunity", "owner",
-                  "amount", "credit_portion", "penalty_rate_per_day", "grace_days",
+        fields = ["id", "version", "number", "title", "status", "customer", "opportunity",
+                  "owner", "amount", "credit_portion", "penalty_rate_per_day", "grace_days",
                   "needs_credit_override", "signed_on", "starts_on", "ends_on", "notes",
-                  "termination_reason", "return_comment", "version", "external_id",
+                  "termination_reason", "return_comment", "amendment_version", "external_id",
                   "approved_at", "signed_at", "completed_at", "terminated_at", "created_at",
                   "updated_at"]  # fmt: skip
         read_only_fields = fields
@@ -172,6 +185,37 @@ class ContractWriteSerializer(serializers.Serializer):
     ends_on = serializers.DateField(required=False, allow_null=True)
     notes = serializers.CharField(required=False, allow_blank=True)
     external_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    version = serializers.IntegerField(
+        required=False, write_only=True,
+        help_text=_("On a change: the version you read (or send If-Match): 409 if it changed "
+                    "since."),
+    )  # fmt: skip
+
+
+class ContractUpsertSerializer(ContractWriteSerializer):
+    """For the schema: the body of the ERP upsert, as a create's (on create) or an update's
+    (on update: `customer`, `opportunity` and `customer_external_id` are not changed)."""
+
+    customer_external_id = serializers.CharField(
+        max_length=100, required=False,
+        help_text=_("Or the customer's external id (on create)."),
+    )  # fmt: skip
+
+
+class ContractVersionConflictSerializer(ProblemSerializer):
+    current = ContractDetailSerializer(help_text=_("The contract as it is now, with its version."))
+
+
+_CONTRACT_VERSION_CONFLICT = {
+    (status.HTTP_409_CONFLICT, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+        ContractVersionConflictSerializer,
+        description=_(
+            "The contract changed since the version you sent (If-Match or `version`): "
+            "`current` is the contract now, and the ETag header its version. Also (without "
+            "`current`) when the contract is no longer a draft."
+        ),
+    )
+}
 
 
 class _ContractParams(serializers.Serializer):
@@ -188,6 +232,8 @@ class _ContractParams(serializers.Serializer):
     ends_on = serializers.DateField(required=False, allow_null=True)
     notes = serializers.CharField(required=False, allow_blank=True)
     external_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    version = serializers.IntegerField(required=False)
+    customer_external_id = serializers.CharField(max_length=100, required=False)
 
 
 class ContractSubmitRequest(serializers.Serializer):
@@ -236,10 +282,11 @@ def _contract_data(request: Request, *, partial: bool) -> dict[str, Any]:
         responses=ContractDetailSerializer,
     ),
 )
-class ContractViewSet(HistoryMixin, ApiReadOnlyModelViewSet):
+class ContractViewSet(VersionedViewMixin, HistoryMixin, ApiReadOnlyModelViewSet):
     """Contracts (合同) in your data scope (finance: all)."""
 
     serializer_class = ContractSerializer
+    version_read_serializer = ContractDetailSerializer
     filter_backends = [UpdatedSinceFilter]
     lookup_value_converter = "int"
 
@@ -279,16 +326,11 @@ class ContractViewSet(HistoryMixin, ApiReadOnlyModelViewSet):
     )
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data = _contract_data(request, partial=False)
-        customer_id, opportunity_id = data.pop("customer", None), data.pop("opportunity", None)
+        data.pop("version", None)
+        data.pop("customer_external_id", None)
         lines, terms = data.pop("lines", None), data.pop("terms", None)
-        opportunity = customer = None
-        if opportunity_id is not None:
-            from apps.opportunities.selectors import opportunity_get
-
-            opportunity = opportunity_get(user=request.user, pk=opportunity_id)
-        elif customer_id is not None:
-            customer = customer_get(user=request.user, pk=customer_id)
-        else:
+        customer, opportunity = self._customer_or_opportunity(data)
+        if customer is None and opportunity is None:
             raise serializers.ValidationError(
                 {"customer": [_("Send a customer or an opportunity.")]}
             )
@@ -298,26 +340,85 @@ class ContractViewSet(HistoryMixin, ApiReadOnlyModelViewSet):
         )  # fmt: skip
         return self._detail(contract.pk, status.HTTP_201_CREATED)
 
+    def _customer_or_opportunity(self, data: dict[str, Any]) -> tuple[Customer | None, Any]:
+        """The opportunity (`opportunity`), else the customer (`customer` or
+        `customer_external_id`) the body names, in the caller's scope (404 otherwise)."""
+        customer_id, opportunity_id = data.pop("customer", None), data.pop("opportunity", None)
+        customer_key = data.pop("customer_external_id", None)
+        if opportunity_id is not None:
+            from apps.opportunities.selectors import opportunity_get
+
+            return None, opportunity_get(user=self.request.user, pk=opportunity_id)
+        if customer_id is not None:
+            return customer_get(user=self.request.user, pk=customer_id), None
+        if customer_key:
+            customers = customer_list(user=self.request.user)
+            return get_object_or_404(customers, external_id=customer_key), None
+        return None, None
+
     @extend_schema(
         summary=_("Change a draft contract"),
-        description=_("`lines` and `terms` each replace the whole set. 409 unless a draft."),
+        description=_(
+            "`lines` and `terms` each replace the whole set. 409 unless a draft; with If-Match "
+            "(or `version`), 409 and the current contract if it changed since you read it."
+        ),
         request=ContractWriteSerializer,
-        responses=ContractDetailSerializer,
+        responses={status.HTTP_200_OK: ContractDetailSerializer, **_CONTRACT_VERSION_CONFLICT},
     )
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         contract = self.get_object()
         data = _contract_data(request, partial=True)
         data.pop("customer", None)
         data.pop("opportunity", None)
+        data.pop("customer_external_id", None)
+        expected = expected_version(request, data.pop("version", None))
         lines, terms = data.pop("lines", None), data.pop("terms", None)
         services.contract_update(contract=contract, by=request.user, data=data, lines=lines,
-                                 terms=terms)  # fmt: skip
+                                 terms=terms, expected_version=expected)  # fmt: skip
         return self._detail(contract.pk)
 
     @extend_schema(
+        summary=_("Create or update the contract with this external id (ERP upsert)"),
+        description=_(
+            "None yet: a draft, as POST contracts/ makes it (give `customer`, "
+            "`customer_external_id` or `opportunity`), answered 201. One exists: its change "
+            "as PUT contracts/<id>/ makes it (a draft only, 409 otherwise; the customer and "
+            "opportunity stay), answered 200; with If-Match (or `version`), 409 and the "
+            "current contract if it changed since you read it. A contract outside your scope "
+            "is a 404; one you may see but not work on a 403."
+        ),
+        request=ContractUpsertSerializer,
+        responses={
+            status.HTTP_200_OK: ContractDetailSerializer,
+            status.HTTP_201_CREATED: ContractDetailSerializer,
+            **_CONTRACT_VERSION_CONFLICT,
+        },
+    )
+    @action(
+        detail=False, methods=["put"], url_path="external/<str:external_id>",
+        filter_backends=[], pagination_class=None,
+    )  # fmt: skip
+    def upsert(self, request: Request, external_id: str, *args: Any, **kwargs: Any) -> Response:
+        data = _contract_data(request, partial=False)
+        data.pop("external_id", None)
+        expected = expected_version(request, data.pop("version", None))
+        lines, terms = data.pop("lines", None), data.pop("terms", None)
+        customer, opportunity = self._customer_or_opportunity(data)
+        contract, created = services.contract_upsert_external(
+            by=request.user, external_id=external_id, customer=customer,
+            opportunity=opportunity, data=data, lines=lines, terms=terms,
+            expected_version=expected,
+        )  # fmt: skip
+        return self._detail(contract.pk, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
+
+    @extend_schema(
         summary=_("Change some fields of a draft contract"),
+        description=_(
+            "409 unless a draft; with If-Match (or `version`), 409 and the current contract if "
+            "it changed since you read it."
+        ),
         request=ContractWriteSerializer,
-        responses=ContractDetailSerializer,
+        responses={status.HTTP_200_OK: ContractDetailSerializer, **_CONTRACT_VERSION_CONFLICT},
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.update(request, *args, **kwargs)

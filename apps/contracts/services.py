@@ -34,6 +34,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, Q
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_fsm import can_proceed
@@ -49,6 +50,7 @@ from apps.approvals.services import (
 from apps.core.errors import Conflict
 from apps.core.fsm import unmet_messages
 from apps.core.history import history_context
+from apps.core.versions import check_version
 from apps.customers.choices import CustomerStatus
 from apps.customers.credit import customer_credit
 from apps.customers.models import Customer
@@ -67,6 +69,7 @@ from .choices import AmendmentStatus, ContractStatus, InstallmentKind
 from .models import Contract, ContractAmendment, ContractLine, PaymentTerm
 from .numbering import next_contract_number
 from .permissions import can_work_contract
+from .selectors import contract_list
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
@@ -511,11 +514,15 @@ def contract_update(
     data: Mapping[str, Any] | None = None,
     lines: Sequence[Mapping[str, Any]] | None = None,
     terms: Sequence[Mapping[str, Any]] | None = None,
+    expected_version: int | None = None,
 ) -> Contract:
     """Change a draft contract: header fields in `data`; `lines` and `terms` (when given)
-    replace the whole set. Amount, term amounts and credit portion are computed here."""
+    replace the whole set. Amount, term amounts and credit portion are computed here. With
+    `expected_version` (the version the writer read, `apps.core.versions`), StaleVersion if
+    the contract changed since."""
     contract = _lock(contract)
     _check_can_work(by, contract)
+    check_version(contract, expected_version)
     _check_draft(contract)
     header = _clean_header(data or {}, creating=False)
     cleaned_lines = clean_lines(lines) if lines is not None else None
@@ -537,6 +544,63 @@ def contract_update(
             {"external_id": [_("Another contract has this external id.")]}
         ) from None
     return contract
+
+
+def _external_key(external_id: Any) -> str:
+    key = str(external_id or "").strip()
+    if not key or len(key) > 100 or "\x00" in key:
+        raise ValidationError({"external_id": [_("Give an external id of 1 to 100 characters.")]})
+    return key
+
+
+@transaction.atomic
+def contract_upsert_external(
+    *,
+    by: User,
+    external_id: str,
+    customer: Customer | None = None,
+    opportunity: Opportunity | None = None,
+    data: Mapping[str, Any] | None = None,
+    lines: Sequence[Mapping[str, Any]] | None = None,
+    terms: Sequence[Mapping[str, Any]] | None = None,
+    expected_version: int | None = None,
+) -> tuple[Contract, bool]:
+    """Create or update the contract the ERP knows as `external_id` (API.md "ERP
+    integration"): (contract, created).
+
+    None yet: a draft, exactly as `contract_create` makes it (for `customer` or from
+    `opportunity`, the same checks). One exists: `contract_update` with its rules (a draft
+    only: 409 otherwise; 403 if `by` may not work on it; `customer` and `opportunity` are not
+    changed); outside `by`'s scope it is a 404, and changed since `expected_version` a
+    StaleVersion. Two concurrent first upserts of one id: the numbering serialises them, and
+    the loser updates what the winner created (its number rolls back with its savepoint, so
+    no gap is left)."""
+    key = _external_key(external_id)
+    data = {**(data or {}), "external_id": key}
+    for _attempt in range(2):
+        existing = Contract.objects.select_for_update(of=("self",)).filter(external_id=key).first()
+        if existing is not None:
+            break
+        try:
+            with transaction.atomic():
+                contract = contract_create(
+                    by=by, customer=customer, opportunity=opportunity, data=data, lines=lines,
+                    terms=terms,
+                )  # fmt: skip
+            return contract, True
+        except ValidationError as exc:
+            if "external_id" not in getattr(exc, "error_dict", {}):
+                raise
+            # created meanwhile by a concurrent upsert: update it
+    else:
+        raise ValidationError({"external_id": [_("Another contract has this external id.")]})
+    if not contract_list(user=by).filter(pk=existing.pk).exists():
+        raise Http404
+    contract = contract_update(
+        contract=existing, by=by, data=data, lines=lines, terms=terms,
+        expected_version=expected_version,
+    )  # fmt: skip
+    return contract, False
 
 
 # --- submission and approval ------------------------------------------------------------------

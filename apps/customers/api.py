@@ -9,23 +9,41 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from apps.accounts.models import User
+from apps.accounts.scope import Scope, scope_of
+from apps.api.bulk import (
+    BulkResponseSerializer,
+    bulk_request_serializer,
+    bulk_response,
+    check_record_count,
+)
 from apps.api.concurrency import VersionedViewMixin, VersionField, expected_version
 from apps.api.filters import UpdatedSinceFilter
 from apps.api.history import HistoryMixin
+from apps.api.problems import PROBLEM_CONTENT_TYPE
+from apps.api.schema import ProblemSerializer
 from apps.api.serializers import UserRefSerializer
 from apps.api.views import ApiReadOnlyModelViewSet
 
 from . import credit, pool
+from .bulk import customer_bulk_upsert
 from .choices import ApplicationStatus, CompanySize, CustomerStatus, CustomerTier, DecisionRole
 from .development import (
     development_application_create,
@@ -141,6 +159,63 @@ class CustomerWriteSerializer(serializers.Serializer):
     )  # fmt: skip
 
 
+class CustomerBulkRecordSerializer(CustomerWriteSerializer):
+    """One record of a bulk upsert: the customer with this external id is created (owned by
+    `owner`, default you) or updated (its owner stays)."""
+
+    external_id = serializers.CharField(
+        max_length=100, help_text=_("Your system's key for this customer (required).")
+    )
+    owner = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**31 - 1,
+        help_text=_("Owner's user id (on create; default: you)."),
+    )  # fmt: skip
+
+
+CustomerBulkRequestSerializer = bulk_request_serializer(
+    CustomerBulkRecordSerializer, "CustomerBulkSerializer"
+)
+
+
+class _BulkParams(serializers.Serializer):
+    """What the bulk view parses itself: each record is then checked on its own, so that one
+    400 names the errors of every record (the serializer's and the service's)."""
+
+    records = serializers.ListField(child=serializers.JSONField())
+
+
+def parse_bulk_records(
+    data: Any, record_serializer: type[serializers.Serializer]
+) -> tuple[list[dict[str, Any] | None], dict[int, dict[str, list[DjangoValidationError]]]]:
+    """The records of a bulk body, each validated by `record_serializer`: (records, errors by
+    index); an invalid record is None. A body without 1 to 1,000 records is a 400 at once."""
+    params = _BulkParams(data=data)
+    params.is_valid(raise_exception=True)
+    raw_records = params.validated_data["records"]
+    check_record_count(raw_records)
+    records: list[dict[str, Any] | None] = []
+    invalid: dict[int, dict[str, list[DjangoValidationError]]] = {}
+    child = record_serializer()  # one instance for all (as a ListSerializer does): no copies
+    for index, raw in enumerate(raw_records):
+        try:
+            records.append(dict(child.run_validation(raw)))
+        except serializers.ValidationError as exc:
+            records.append(None)
+            detail = exc.detail if isinstance(exc.detail, dict) else {"": exc.detail}
+            invalid[index] = {
+                "" if field == api_settings.NON_FIELD_ERRORS_KEY else field: [
+                    DjangoValidationError(str(message), code=getattr(message, "code", "invalid"))
+                    for message in messages
+                ]
+                for field, messages in detail.items()
+            }
+    return records, invalid
+
+
+class CustomerVersionConflictSerializer(ProblemSerializer):
+    current = CustomerSerializer(help_text=_("The customer as it is now, with its version."))
+
+
 class CreditReasonSerializer(serializers.Serializer):
     """The reason of a credit hold or release, or of a release to the pool (the service
     refuses an empty one: 400)."""
@@ -249,6 +324,13 @@ class CustomerViewSet(VersionedViewMixin, HistoryMixin, ApiReadOnlyModelViewSet)
         responses={
             status.HTTP_200_OK: CustomerSerializer,
             status.HTTP_201_CREATED: CustomerSerializer,
+            (status.HTTP_409_CONFLICT, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+                CustomerVersionConflictSerializer,
+                description=_(
+                    "The customer changed since the version you sent (If-Match or `version`): "
+                    "`current` is the customer now, and the ETag header its version."
+                ),
+            ),
         },
     )
     @action(
@@ -270,6 +352,29 @@ class CustomerViewSet(VersionedViewMixin, HistoryMixin, ApiReadOnlyModelViewSet)
         if created:
             response.status_code = status.HTTP_201_CREATED
         return response
+
+    @extend_schema(
+        summary=_("Create or update up to 1,000 customers by their external ids, all or none"),
+        description=_(
+            "Each record is what PUT customers/external/<external_id>/ takes, with its "
+            "`external_id` and optionally the `version` you read and the `owner` of a new "
+            "customer. All records are checked together: any invalid one (a field, an external "
+            "id or credit code sent twice or taken, a customer you cannot see or change, a "
+            "version changed since) is a 400 whose errors name `records.<index>.<field>`, and "
+            "nothing is written. Otherwise all are applied in one transaction; each result "
+            "says created, updated or unchanged (a record that changes nothing is not "
+            "written: its version stays)."
+        ),
+        request=CustomerBulkRequestSerializer,
+        responses={status.HTTP_200_OK: BulkResponseSerializer},
+    )
+    @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
+    def bulk(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if scope_of(request.user) is Scope.NONE:  # before reading 1,000 records
+            raise PermissionDenied(_("You cannot create customers."))
+        records, invalid = parse_bulk_records(request.data, CustomerBulkRecordSerializer)
+        results = customer_bulk_upsert(by=request.user, records=records, invalid=invalid)
+        return bulk_response(results)
 
     @extend_schema(
         summary=_("Change some fields of a customer's profile"),

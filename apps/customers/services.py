@@ -48,9 +48,10 @@ CONTACT_FIELDS = (
 )
 
 
-def _clean_customer_data(data: dict[str, Any], *, instance: Customer | None) -> dict[str, Any]:
-    """Normalize and check the profile fields; raise one ValidationError naming every bad
-    field."""
+def customer_fields_clean(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list]]:
+    """Normalize and check the profile fields in `data` without the database (no uniqueness
+    check): (cleaned, errors per field). Shared by the single writes and the bulk upsert
+    (`bulk.customer_bulk_upsert`), which checks uniqueness for a whole batch at once."""
     errors: dict[str, list] = {}
     cleaned = {k: v for k, v in data.items() if k in CUSTOMER_FIELDS}
     if "name" in cleaned:
@@ -62,13 +63,6 @@ def _clean_customer_data(data: dict[str, Any], *, instance: Customer | None) -> 
             cleaned["credit_code"] = normalize_credit_code(cleaned["credit_code"])
         except ValidationError as exc:
             errors["credit_code"] = [exc]
-        else:
-            code = cleaned["credit_code"]
-            others = Customer.objects.filter(credit_code=code)
-            if instance is not None:
-                others = others.exclude(pk=instance.pk)
-            if code and others.exists():
-                errors["credit_code"] = [_duplicate_credit_code()]
     if cleaned.get("phone"):
         try:
             validate_phone(cleaned["phone"])
@@ -76,15 +70,26 @@ def _clean_customer_data(data: dict[str, Any], *, instance: Customer | None) -> 
             errors["phone"] = [exc]
     if "external_id" in cleaned:
         cleaned["external_id"] = (cleaned["external_id"] or "").strip()
-        others = Customer.objects.filter(external_id=cleaned["external_id"])
-        if instance is not None:
-            others = others.exclude(pk=instance.pk)
         if len(cleaned["external_id"]) > 100:
             errors["external_id"] = [_("At most 100 characters.")]
-        elif cleaned["external_id"] and others.exists():
-            errors["external_id"] = [_duplicate_external_id()]
+    return cleaned, errors
+
+
+def _clean_customer_data(data: dict[str, Any], *, instance: Customer | None) -> dict[str, Any]:
+    """Normalize and check the profile fields; raise one ValidationError naming every bad
+    field."""
+    cleaned, errors = customer_fields_clean(data)
+    others = Customer.objects.all()
+    if instance is not None:
+        others = others.exclude(pk=instance.pk)
+    code = cleaned.get("credit_code")
+    if code and "credit_code" not in errors and others.filter(credit_code=code).exists():
+        errors["credit_code"] = [_duplicate_credit_code()]
+    key = cleaned.get("external_id")
+    if key and "external_id" not in errors and others.filter(external_id=key).exists():
+        errors["external_id"] = [_duplicate_external_id()]
     if errors:
-        raise ValidationError(errors)
+        raise ValidationError({name: errors[name] for name in CUSTOMER_FIELDS if name in errors})
     return cleaned
 
 
@@ -232,7 +237,7 @@ def contact_update(
 
 def _external_key(external_id: Any) -> str:
     key = str(external_id or "").strip()
-    if not key or len(key) > 100:
+    if not key or len(key) > 100 or "\x00" in key:  # Postgres text cannot hold NUL
         raise ValidationError({"external_id": [_("Give an external id of 1 to 100 characters.")]})
     return key
 

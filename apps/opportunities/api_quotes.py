@@ -1,7 +1,9 @@
 """`/api/v1/products/` and `/api/v1/quotes/`: thin views over `products` and `quotes`.
 
 Products: every caller reads the active catalogue; product managers (admin, manager) and the
-ERP create and change products, also by `PUT products/external/<external_id>/`. Quotes: scoped
+ERP create and change products, also by `PUT products/external/<external_id>/` (with
+`If-Match` / `version`: 409 and the current product when it changed since) and in batches of
+up to 1,000 by `POST products/bulk/` (all or none). Quotes: scoped
 by the deal's owner (out of sight is a 404); the lines of a draft are replaced as a set; a
 quote that is not a draft answers 409. Line errors name the field as `lines[<index>].<field>`.
 
@@ -14,30 +16,45 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import serializers, status
 from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.api.bulk import BulkResponseSerializer, bulk_request_serializer, bulk_response
+from apps.api.concurrency import VersionedViewMixin, VersionField, expected_version
 from apps.api.filters import UpdatedSinceFilter
 from apps.api.history import HistoryMixin
+from apps.api.problems import PROBLEM_CONTENT_TYPE
+from apps.api.schema import ProblemSerializer
 from apps.api.serializers import UserRefSerializer
 from apps.api.views import ApiReadOnlyModelViewSet
+from apps.customers.api import parse_bulk_records
 
 from . import products as catalogue
 from . import quotes
 from .choices import QuoteStatus
 from .models import Opportunity, Product, Quote, QuoteLine
+from .products_bulk import product_bulk_upsert
 
 # --- products -------------------------------------------------------------------------------
 
 
 class ProductSerializer(serializers.ModelSerializer):
+    version = VersionField()
+
     class Meta:
         model = Product
         fields = [
             "id",
+            "version",
             "code",
             "name",
             "unit",
@@ -63,6 +80,38 @@ class ProductWriteSerializer(serializers.Serializer):
     description = serializers.CharField(required=False, allow_blank=True)
     is_active = serializers.BooleanField(required=False)
     external_id = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    version = serializers.IntegerField(
+        required=False, write_only=True,
+        help_text=_("The version you read (or send If-Match): 409 if it changed since."),
+    )  # fmt: skip
+
+
+class ProductBulkRecordSerializer(ProductWriteSerializer):
+    """One record of a bulk upsert: the product with this external id is created or updated."""
+
+    external_id = serializers.CharField(
+        max_length=100, help_text=_("Your system's key for this product (required).")
+    )
+
+
+ProductBulkRequestSerializer = bulk_request_serializer(
+    ProductBulkRecordSerializer, "ProductBulkSerializer"
+)
+
+
+class ProductVersionConflictSerializer(ProblemSerializer):
+    current = ProductSerializer(help_text=_("The product as it is now, with its version."))
+
+
+_PRODUCT_VERSION_CONFLICT = {
+    (status.HTTP_409_CONFLICT, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+        ProductVersionConflictSerializer,
+        description=_(
+            "The product changed since the version you sent (If-Match or `version`): "
+            "`current` is the product now, and the ETag header its version."
+        ),
+    )
+}
 
 
 class ProductListParamsSerializer(serializers.Serializer):
@@ -91,10 +140,11 @@ _PRODUCT_LIST_PARAMETERS = [
     list=extend_schema(summary=_("Products in the catalogue"), parameters=_PRODUCT_LIST_PARAMETERS),
     retrieve=extend_schema(summary=_("One product")),
 )
-class ProductViewSet(HistoryMixin, ApiReadOnlyModelViewSet):
+class ProductViewSet(VersionedViewMixin, HistoryMixin, ApiReadOnlyModelViewSet):
     """The product catalogue (产品 / 价目表)."""
 
     serializer_class = ProductSerializer
+    version_read_serializer = ProductSerializer
     filter_backends = [UpdatedSinceFilter]
     lookup_value_converter = "int"
 
@@ -131,38 +181,54 @@ class ProductViewSet(HistoryMixin, ApiReadOnlyModelViewSet):
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         params = ProductWriteSerializer(data=request.data)
         params.is_valid(raise_exception=True)
-        product = catalogue.product_create(by=request.user, data=params.validated_data)
+        data = dict(params.validated_data)
+        data.pop("version", None)
+        product = catalogue.product_create(by=request.user, data=data)
         return Response(self._data(product), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         summary=_("Change a product (product managers, ERP)"),
+        description=_(
+            "With If-Match (or `version`), 409 and the current product if it changed since "
+            "you read it."
+        ),
         request=ProductWriteSerializer,
-        responses=ProductSerializer,
+        responses={status.HTTP_200_OK: ProductSerializer, **_PRODUCT_VERSION_CONFLICT},
     )
     def update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         product = self.get_object()
         params = ProductWriteSerializer(data=request.data, partial=kwargs.get("partial", False))
         params.is_valid(raise_exception=True)
+        data = dict(params.validated_data)
+        expected = expected_version(request, data.pop("version", None))
         product = catalogue.product_update(
-            product=product, by=request.user, data=params.validated_data
+            product=product, by=request.user, data=data, expected_version=expected
         )
         return Response(self._data(product))
 
     @extend_schema(
         summary=_("Change some fields of a product (product managers, ERP)"),
+        description=_(
+            "With If-Match (or `version`), 409 and the current product if it changed since "
+            "you read it."
+        ),
         request=ProductWriteSerializer,
-        responses=ProductSerializer,
+        responses={status.HTTP_200_OK: ProductSerializer, **_PRODUCT_VERSION_CONFLICT},
     )
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.update(request, *args, partial=True, **kwargs)
 
     @extend_schema(
         summary=_("Create or update a product by its ERP key"),
-        description=_("200 when it existed, 201 when it was created."),
+        description=_(
+            "200 when it existed, 201 when it was created. With If-Match (or `version`), 409 "
+            "and the current product if it changed since you read it."
+        ),
         request=ProductWriteSerializer,
         responses={
             status.HTTP_200_OK: ProductSerializer,
             status.HTTP_201_CREATED: ProductSerializer,
+            **_PRODUCT_VERSION_CONFLICT,
         },
     )
     @action(
@@ -175,12 +241,38 @@ class ProductViewSet(HistoryMixin, ApiReadOnlyModelViewSet):
     def external(self, request: Request, external_id: str, *args: Any, **kwargs: Any) -> Response:
         params = ProductWriteSerializer(data=request.data)
         params.is_valid(raise_exception=True)
+        data = dict(params.validated_data)
+        data.pop("external_id", None)
+        expected = expected_version(request, data.pop("version", None))
         product, created = catalogue.product_upsert_external(
-            external_id=external_id, by=request.user, data=params.validated_data
+            external_id=external_id, by=request.user, data=data, expected_version=expected
         )
         return Response(
             self._data(product), status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
+
+    @extend_schema(
+        summary=_("Create or update up to 1,000 products by their ERP keys, all or none"),
+        description=_(
+            "Each record is what PUT products/external/<external_id>/ takes, with its "
+            "`external_id` and optionally the `version` you read. All records are checked "
+            "together: any invalid one (a field, an external id or code sent twice or taken "
+            "by another product, a version changed since) is a 400 whose errors name "
+            "`records.<index>.<field>`, and nothing is written. Otherwise all are applied in "
+            "one transaction; each result says created, updated or unchanged (a record that "
+            "changes nothing is not written: its version stays). 403 unless you are a "
+            "product manager or the ERP."
+        ),
+        request=ProductBulkRequestSerializer,
+        responses={status.HTTP_200_OK: BulkResponseSerializer},
+    )
+    @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
+    def bulk(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not catalogue.can_manage_products(request.user):  # before reading 1,000 records
+            raise PermissionDenied(_("Only product managers can change the catalogue."))
+        records, invalid = parse_bulk_records(request.data, ProductBulkRecordSerializer)
+        results = product_bulk_upsert(by=request.user, records=records, invalid=invalid)
+        return bulk_response(results)
 
 
 # --- quotes -----------------------------------------------------------------------------------

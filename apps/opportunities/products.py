@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.choices import Role
 from apps.accounts.models import User
+from apps.core.versions import check_version
 
 from .models import Product
 
@@ -113,6 +114,10 @@ def _save(product: Product) -> Product:
         with transaction.atomic():
             product.save()
     except IntegrityError as exc:  # a concurrent insert of the same code or external id
+        if "product_unique_external_id" in str(exc):
+            raise ValidationError(
+                {"external_id": [_("Another product has this external id.")]}
+            ) from exc
         raise ValidationError({"code": [_("Another product has this code.")]}) from exc
     return product
 
@@ -126,32 +131,62 @@ def product_create(*, by: User, data: Mapping[str, Any]) -> Product:
 
 
 @transaction.atomic
-def product_update(*, product: Product, by: User, data: Mapping[str, Any]) -> Product:
+def product_update(
+    *, product: Product, by: User, data: Mapping[str, Any], expected_version: int | None = None
+) -> Product:
     """Change a product's fields given in `data` (a price change applies to new quote lines
-    only: a line keeps the unit price it was quoted at)."""
+    only: a line keeps the unit price it was quoted at). With `expected_version` (the version
+    the writer read, `apps.core.versions`), StaleVersion if it changed since."""
     if not can_manage_products(by):
         raise PermissionDenied(_("Only product managers can change the catalogue."))
     product = Product.objects.select_for_update().get(pk=product.pk)
+    check_version(product, expected_version)
     for name, value in _clean(data, partial=True).items():
         setattr(product, name, value)
     return _save(product)
 
 
+def external_key(external_id: Any) -> str:
+    """The ERP's key as sent (trimmed), or a field error: 1 to 100 printable characters."""
+    key = str(external_id or "").strip()
+    if not key:
+        raise ValidationError({"external_id": [_("This field is required.")]})
+    if len(key) > 100 or "\x00" in key:
+        raise ValidationError({"external_id": [_("Give an external id of 1 to 100 characters.")]})
+    return key
+
+
 @transaction.atomic
 def product_upsert_external(
-    *, external_id: str, by: User, data: Mapping[str, Any]
+    *,
+    external_id: str,
+    by: User,
+    data: Mapping[str, Any],
+    expected_version: int | None = None,
 ) -> tuple[Product, bool]:
     """The ERP's upsert by its key (API.md "ERP integration"): update the product with this
-    `external_id`, or create it. Returns (product, created)."""
+    `external_id`, or create it. Returns (product, created). With `expected_version`, an
+    existing product changed since that version raises StaleVersion (409). Two concurrent
+    first upserts of one key: the loser updates what the winner created."""
     if not can_manage_products(by):
         raise PermissionDenied(_("Only product managers can change the catalogue."))
-    external_id = (external_id or "").strip()
-    if not external_id:
-        raise ValidationError({"external_id": [_("This field is required.")]})
-    existing = Product.objects.select_for_update().filter(external_id=external_id).first()
+    external_id = external_key(external_id)
     data = {**data, "external_id": external_id}
-    if existing is None:
-        return _save(Product(**_clean(data, partial=False))), True
+    for _attempt in range(2):
+        existing = Product.objects.select_for_update().filter(external_id=external_id).first()
+        if existing is not None:
+            break
+        try:
+            with transaction.atomic():
+                return _save(Product(**_clean(data, partial=False))), True
+        except ValidationError:
+            # Created meanwhile by a concurrent upsert (its insert may fail on the code's
+            # unique index before the external id's): update it.
+            if not Product.objects.filter(external_id=external_id).exists():
+                raise
+    else:
+        raise ValidationError({"external_id": [_("Another product has this external id.")]})
+    check_version(existing, expected_version)
     for name, value in _clean(data, partial=True).items():
         setattr(existing, name, value)
     return _save(existing), False
