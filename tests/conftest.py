@@ -47,7 +47,10 @@ def _isolated_cache(settings, worker_id):
 
     settings.CACHES = {
         **settings.CACHES,
-        "default": {**settings.CACHES["default"], "KEY_PREFIX": f"salesctl-test-{worker_id}"},
+        "default": {
+            **settings.CACHES["default"],
+            "KEY_PREFIX": f"salesctl-test-{worker_id}-{os.getpid()}",
+        },
     }
     cache.delete_pattern("*")
     yield

@@ -296,6 +296,10 @@ def can_create_contest(user: User) -> bool:
 def can_change_contest(user: User, contest: Contest) -> bool:
     """An admin, or a manager heading every unit of the contest (the page's buttons; the
     service also checks the state)."""
-    allowed = set(contest_units_for(user).values_list("pk", flat=True))
+    # Read once per request (the user object lives as long as it): a list asks per contest.
+    allowed = getattr(user, "_contest_unit_ids", None)
+    if allowed is None:
+        allowed = set(contest_units_for(user).values_list("pk", flat=True))
+        user._contest_unit_ids = allowed
     units = {unit.pk for unit in contest.units.all()}
     return bool(allowed) and units <= allowed
