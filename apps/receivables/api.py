@@ -1,10 +1,12 @@
 """`/api/v1/payments/`, `/api/v1/installments/` and `/api/v1/write-offs/` (API.md).
 
-- payments: list (filters, `updated_since`, cursor), detail with `available_transitions`,
-  create = record (finance or the ERP; idempotent on the bank reference / external id: the
-  same payment again answers 200 with the existing one, the same key with another amount a
-  409 naming the key; `Idempotency-Key` honoured by the base class), `allocate` (oldest due
-  first, or chosen lines) and `reverse` (冲销, with a reason);
+- payments: list (filters, `updated_since`, cursor), detail with `available_transitions`
+  and `version`, create = record (finance or the ERP; idempotent on the bank reference /
+  external id: the same payment again answers 200 with the existing one, the same key with
+  another amount a 409 naming the key; `Idempotency-Key` honoured by the base class),
+  `allocate` (oldest due first, or chosen lines) and `reverse` (冲销, with a reason); for the
+  ERP, `bulk` (up to 1,000 payments all or none, allocated oldest due first: `bulk.py`) and
+  the upsert by external id (`PUT payments/external/<external_id>/`, If-Match honoured);
 - installments (应收款): list with filters customer / status / overdue / due range, detail;
 - write-offs (坏账核销): create (a draft), submit to approval, list and detail.
 
@@ -16,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django.core.exceptions import PermissionDenied
 from django.db.models import F, Q, QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
@@ -32,6 +35,8 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.api.bulk import BulkResponseSerializer, bulk_request_serializer, bulk_response
+from apps.api.concurrency import VersionedViewMixin, VersionField, expected_version
 from apps.api.exceptions import Conflict as ApiConflict
 from apps.api.filters import IdFilter, UpdatedSinceFilter
 from apps.api.history import HistoryMixin
@@ -40,12 +45,19 @@ from apps.api.schema import ProblemSerializer
 from apps.api.serializers import UserRefSerializer
 from apps.api.views import ApiReadOnlyModelViewSet
 from apps.customers.api import CustomerRefSerializer
+from apps.customers.models import Customer
 from apps.customers.selectors import customer_list
 
 from . import selectors, services
+from .bulk import payment_bulk_record
 from .choices import InstallmentStatus, PaymentMethod, PaymentStatus
 from .models import Allocation, Installment, Payment, WriteOff
-from .permissions import PAYMENT_TRANSITIONS, payment_transitions, writeoff_transitions
+from .permissions import (
+    PAYMENT_TRANSITIONS,
+    can_record_payment,
+    payment_transitions,
+    writeoff_transitions,
+)
 
 
 @extend_schema_field(
@@ -163,7 +175,7 @@ class AllocationSerializer(serializers.ModelSerializer):
 
 
 _PAYMENT_FIELDS = [
-    "id", "customer", "owner", "amount", "allocated_amount", "unallocated_amount",
+    "id", "version", "customer", "owner", "amount", "allocated_amount", "unallocated_amount",
     "received_on", "method", "bank_reference", "external_id", "payer_name", "notes", "status",
     "status_display", "reversal_reason", "reversed_at", "created_at", "updated_at",
 ]  # fmt: skip
@@ -178,6 +190,7 @@ class PaymentSerializer(serializers.ModelSerializer):
     )  # fmt: skip
     method = PaymentMethodField(read_only=True)
     status_display = serializers.CharField(source="get_status_display", read_only=True)
+    version = VersionField()
 
     class Meta:
         model = Payment
@@ -220,6 +233,60 @@ class PaymentRecordRequest(serializers.Serializer):
     )  # fmt: skip
     payer_name = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class PaymentBulkRecordSerializer(PaymentRecordRequest):
+    """One payment of a bulk posting: like recording one, the customer by id or by its
+    external id."""
+
+    customer = serializers.IntegerField(
+        required=False, allow_null=True, default=None,
+        help_text=_("The paying customer's id (or give customer_external_id)."),
+    )  # fmt: skip
+    customer_external_id = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default="",
+        help_text=_("Or the paying customer's external id."),
+    )  # fmt: skip
+
+
+class PaymentBulkSerializer(
+    bulk_request_serializer(PaymentBulkRecordSerializer, "PaymentBulkRecordsSerializer")
+):
+    allocate = serializers.BooleanField(
+        default=True,
+        help_text=_(
+            "Allocate each new payment oldest due first over its customer's open installments "
+            "(the rest stays as credit balance); false: record them unallocated."
+        ),
+    )
+
+
+class PaymentUpsertSerializer(serializers.Serializer):
+    """The payment the ERP knows by the external id in the address."""
+
+    customer = serializers.IntegerField(
+        required=False, allow_null=True, default=None,
+        help_text=_("The paying customer's id (or give customer_external_id)."),
+    )  # fmt: skip
+    customer_external_id = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, default="",
+        help_text=_("Or the paying customer's external id."),
+    )  # fmt: skip
+    amount = serializers.DecimalField(max_digits=14, decimal_places=2)
+    received_on = serializers.DateField(
+        help_text=_("The day the money arrived (not later than today).")
+    )
+    method = PaymentMethodField(required=False)
+    bank_reference = serializers.CharField(
+        max_length=100, required=False, allow_blank=True,
+        help_text=_("The bank transaction number; the same one again is the same payment."),
+    )  # fmt: skip
+    payer_name = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    notes = serializers.CharField(required=False, allow_blank=True)
+    version = serializers.IntegerField(
+        required=False, write_only=True,
+        help_text=_("The version you read (or send If-Match): 409 if it changed since."),
+    )  # fmt: skip
 
 
 class AllocationLineRequest(serializers.Serializer):
@@ -279,7 +346,7 @@ _REFERENCE_CONFLICT = OpenApiResponse(
     list=extend_schema(summary=_("Payments you may see")),
     retrieve=extend_schema(summary=_("One payment, with its allocations")),
 )
-class PaymentViewSet(HistoryMixin, ApiReadOnlyModelViewSet):
+class PaymentViewSet(VersionedViewMixin, HistoryMixin, ApiReadOnlyModelViewSet):
     """Payments received (回款) in your data scope."""
 
     serializer_class = PaymentSerializer
@@ -334,6 +401,118 @@ class PaymentViewSet(HistoryMixin, ApiReadOnlyModelViewSet):
         return self._detail(
             result.payment.pk, status.HTTP_201_CREATED if result.created else status.HTTP_200_OK
         )
+
+    @extend_schema(
+        summary=_("Record up to 1,000 payments at once (ERP), all or none, and allocate them"),
+        description=_(
+            "All records are validated together: if any is invalid (a field, an unknown "
+            "customer, a bank reference or external id given twice in the request or already "
+            "recorded with another customer, amount or date), nothing is recorded and the 400 "
+            "names each one as records.<index>.<field>. Otherwise each new payment is recorded "
+            "and, unless allocate is false, allocated oldest due first over its customer's "
+            "open installments; what is left stays as the customer's credit balance. One "
+            "result per record, in the order sent: created, or unchanged for a payment already "
+            "recorded with the same customer, amount and date (sending the batch again "
+            "doubles nothing)."
+        ),
+        request=PaymentBulkSerializer,
+        responses={
+            status.HTTP_200_OK: BulkResponseSerializer,
+            (status.HTTP_400_BAD_REQUEST, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+                ProblemSerializer,
+                description=_(
+                    "No record was applied: errors name each invalid record and field "
+                    "(records.<index>.<field>), or the records (none, or more than 1,000)."
+                ),
+            ),
+            (status.HTTP_409_CONFLICT, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+                ProblemSerializer,
+                description=_("The same Idempotency-Key is still being processed."),
+            ),
+        },
+    )
+    @action(detail=False, methods=["post"], filter_backends=[], pagination_class=None)
+    def bulk(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        if not can_record_payment(request.user):
+            raise PermissionDenied(_("Only finance can record payments."))
+        params = PaymentBulkSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        results = payment_bulk_record(
+            by=request.user,
+            records=params.validated_data["records"],
+            allocate=params.validated_data["allocate"],
+        )
+        return bulk_response(results)
+
+    def _customer_of(self, data: dict[str, Any]) -> Customer | None:
+        """The customer named by `customer` (id) or `customer_external_id`, in scope (else a
+        400 naming the field); None when neither was sent."""
+        pk, key = data.pop("customer", None), data.pop("customer_external_id", "")
+        customers = customer_list(user=self.request.user)
+        if pk is not None:
+            customer = customers.filter(pk=pk).first()
+            if customer is None:
+                raise serializers.ValidationError({"customer": [_("No such customer.")]})
+            if key and key != customer.external_id:
+                raise serializers.ValidationError(
+                    {
+                        "customer_external_id": [
+                            _("The customer id and the customer's external id name two customers.")
+                        ]
+                    }
+                )
+            return customer
+        if key:
+            customer = customers.filter(external_id=key).first()
+            if customer is None:
+                raise serializers.ValidationError(
+                    {"customer_external_id": [_("No such customer.")]}
+                )
+            return customer
+        return None
+
+    @extend_schema(
+        summary=_("Record the payment with this external id, or answer it again (ERP upsert)"),
+        description=_(
+            "201 with the new payment (give customer or customer_external_id). 200 with the "
+            "existing one when the customer, amount and received date are the same; its "
+            "method, payer and notes change when sent. 409 naming the field when the amount, "
+            "customer or received date differ: money received does not change — reverse the "
+            "payment and post another. With If-Match (or version), 409 and the current record "
+            "if it changed since you read it. A payment outside your scope is a 404."
+        ),
+        request=PaymentUpsertSerializer,
+        responses={
+            status.HTTP_201_CREATED: PaymentDetailSerializer,
+            status.HTTP_200_OK: PaymentDetailSerializer,
+            (status.HTTP_409_CONFLICT, PROBLEM_CONTENT_TYPE): OpenApiResponse(
+                ProblemSerializer,
+                description=_(
+                    "The payment was recorded with another amount, customer or date, or its "
+                    "bank reference belongs to another payment (errors name the field); or it "
+                    "changed since the version you sent (current holds it)."
+                ),
+            ),
+        },
+    )
+    @action(
+        detail=False, methods=["put"], url_path="external/<str:external_id>",
+        filter_backends=[], pagination_class=None,
+    )  # fmt: skip
+    def upsert(self, request: Request, external_id: str, *args: Any, **kwargs: Any) -> Response:
+        params = PaymentUpsertSerializer(data=request.data)
+        params.is_valid(raise_exception=True)
+        data = dict(params.validated_data)
+        expected = expected_version(request, data.pop("version", None))
+        customer = self._customer_of(data)
+        try:
+            payment, created = services.payment_upsert_external(
+                by=request.user, external_id=external_id, customer=customer, data=data,
+                expected_version=expected,
+            )  # fmt: skip
+        except services.PaymentReferenceConflict as exc:
+            raise ApiConflict({exc.field: [exc.message]}) from exc
+        return self._detail(payment.pk, status.HTTP_201_CREATED if created else status.HTTP_200_OK)
 
     @extend_schema(
         summary=_("Allocate the payment (核销): oldest due first, or chosen lines"),

@@ -24,6 +24,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,6 +33,7 @@ from apps.approvals.models import ApprovalRequest
 from apps.approvals.services import approval_assert_editable, approval_submit
 from apps.core.errors import Conflict
 from apps.core.history import history_context
+from apps.core.versions import check_version
 from apps.customers.models import Customer
 from apps.notifications.services import notify
 from apps.webhooks.choices import EventType
@@ -201,6 +203,118 @@ def payment_record(
         )
     payment_event(EventType.PAYMENT_RECORDED, payment)
     return RecordResult(payment, created=True)
+
+
+def _lock_by_external_id(key: str) -> Payment | None:
+    return (
+        Payment.objects.select_for_update(of=("self",))
+        .select_related("customer")
+        .filter(external_id=key)
+        .first()
+    )
+
+
+@transaction.atomic
+def payment_upsert_external(
+    *,
+    by: User,
+    external_id: str,
+    customer: Customer | None,
+    data: dict[str, Any],
+    expected_version: int | None = None,
+) -> tuple[Payment, bool]:
+    """Record the payment the ERP knows as `external_id`, or answer it again (PUT
+    payments/external/<id>/): (payment, created).
+
+    A new one is recorded by `payment_record` (`customer`, amount and received date needed).
+    An existing one must have the customer, amount and received date sent — money received
+    does not change: the ERP reverses it and posts another payment — else a
+    `PaymentReferenceConflict` (409) names the field; method, payer and notes change when
+    sent, a missing bank reference may be filled in. An existing one outside `by`'s scope is
+    a 404; one changed since the version the ERP read (`expected_version`) a StaleVersion.
+    """
+    key = (external_id or "").strip()
+    if not key or len(key) > 100:
+        raise ValidationError({"external_id": [_("Give an external id of 1 to 100 characters.")]})
+    payment = _lock_by_external_id(key)
+    if payment is None:
+        if customer is None:
+            raise ValidationError({"customer": [_("Choose the customer.")]})
+        fields = ("amount", "received_on", "method", "bank_reference", "payer_name", "notes")
+        result = payment_record(
+            by=by, customer=customer, external_id=key, **{f: data[f] for f in fields if f in data}
+        )
+        if result.created:
+            return result.payment, True
+        if result.payment.external_id != key:
+            raise PaymentReferenceConflict(
+                _("The bank reference and the external id belong to two different payments."),
+                field="bank_reference",
+            )
+        payment = _lock_by_external_id(key)  # recorded meanwhile by a concurrent upsert
+    if not Payment.objects.visible_to(by).filter(pk=payment.pk).exists():
+        raise Http404
+    if not can_record_payment(by):
+        raise PermissionDenied(_("Only finance can record payments."))
+    check_version(payment, expected_version)
+    sent = {
+        "amount": (
+            to_money(data["amount"], field="amount") if data.get("amount") is not None else None,
+            payment.amount,
+            _money,
+        ),
+        "customer": (customer.pk if customer else None, payment.customer_id, None),
+        "received_on": (data.get("received_on"), payment.received_on, date.isoformat),
+    }
+    for name, (value, current, show) in sent.items():
+        if value is not None and value != current:
+            shown = show(current) if show else payment.customer.name
+            raise PaymentReferenceConflict(
+                _(
+                    "The payment with this external id was recorded with another %(field)s "
+                    "(%(value)s): reverse it and post the right payment with a new external id."
+                )
+                % {"field": Payment._meta.get_field(name).verbose_name, "value": shown},
+                field=name,
+            )
+    return _payment_change(payment, data), False
+
+
+def _payment_change(payment: Payment, data: dict[str, Any]) -> Payment:
+    """Apply the descriptive fields an upsert may change (method, payer, notes) and a bank
+    reference where there was none; save only when something changed."""
+    changed: list[str] = []
+    if "method" in data and data["method"] != payment.method:
+        if data["method"] not in PaymentMethod.values:
+            raise ValidationError({"method": [_("Choose a payment method.")]})
+        payment.method = data["method"]
+        changed.append("method")
+    for name, value in (
+        ("payer_name", (data.get("payer_name") or "").strip()[:200]),
+        ("notes", data.get("notes") or ""),
+    ):
+        if name in data and value != getattr(payment, name):
+            setattr(payment, name, value)
+            changed.append(name)
+    reference = (data.get("bank_reference") or "").strip()
+    if reference and reference != payment.bank_reference:
+        if payment.bank_reference:
+            raise PaymentReferenceConflict(
+                _("The bank reference of a recorded payment cannot change."),
+                field="bank_reference",
+            )
+        payment.bank_reference = reference
+        changed.append("bank_reference")
+    if changed:
+        try:
+            with transaction.atomic():
+                payment.save(update_fields=[*changed, "updated_at"])
+        except IntegrityError:
+            raise PaymentReferenceConflict(
+                _("The bank reference and the external id belong to two different payments."),
+                field="bank_reference",
+            ) from None
+    return payment
 
 
 # --- allocation --------------------------------------------------------------------------
