@@ -20,10 +20,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 MAX_BULK_RECORDS = 1000
 
@@ -110,3 +112,38 @@ def bulk_request_serializer(record: type[serializers.Serializer], name: str) -> 
             "__module__": record.__module__,
         },
     )
+
+
+class _BulkParams(serializers.Serializer):
+    """What the bulk view parses itself: each record is then checked on its own, so that one
+    400 names the errors of every record (the serializer's and the service's)."""
+
+    records = serializers.ListField(child=serializers.JSONField())
+
+
+def parse_bulk_records(
+    data: Any, record_serializer: type[serializers.Serializer]
+) -> tuple[list[dict[str, Any] | None], dict[int, dict[str, list[DjangoValidationError]]]]:
+    """The records of a bulk body, each validated by `record_serializer`: (records, errors by
+    index); an invalid record is None. A body without 1 to 1,000 records is a 400 at once."""
+    params = _BulkParams(data=data)
+    params.is_valid(raise_exception=True)
+    raw_records = params.validated_data["records"]
+    check_record_count(raw_records)
+    records: list[dict[str, Any] | None] = []
+    invalid: dict[int, dict[str, list[DjangoValidationError]]] = {}
+    child = record_serializer()  # one instance for all (as a ListSerializer does): no copies
+    for index, raw in enumerate(raw_records):
+        try:
+            records.append(dict(child.run_validation(raw)))
+        except serializers.ValidationError as exc:
+            records.append(None)
+            detail = exc.detail if isinstance(exc.detail, dict) else {"": exc.detail}
+            invalid[index] = {
+                "" if field == api_settings.NON_FIELD_ERRORS_KEY else field: [
+                    DjangoValidationError(str(message), code=getattr(message, "code", "invalid"))
+                    for message in messages
+                ]
+                for field, messages in detail.items()
+            }
+    return records, invalid

@@ -9,7 +9,6 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext_lazy as _
@@ -24,7 +23,6 @@ from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.settings import api_settings
 
 from apps.accounts.models import User
 from apps.accounts.scope import Scope, scope_of
@@ -32,7 +30,7 @@ from apps.api.bulk import (
     BulkResponseSerializer,
     bulk_request_serializer,
     bulk_response,
-    check_record_count,
+    parse_bulk_records,
 )
 from apps.api.concurrency import VersionedViewMixin, VersionField, expected_version
 from apps.api.filters import UpdatedSinceFilter
@@ -175,41 +173,6 @@ class CustomerBulkRecordSerializer(CustomerWriteSerializer):
 CustomerBulkRequestSerializer = bulk_request_serializer(
     CustomerBulkRecordSerializer, "CustomerBulkSerializer"
 )
-
-
-class _BulkParams(serializers.Serializer):
-    """What the bulk view parses itself: each record is then checked on its own, so that one
-    400 names the errors of every record (the serializer's and the service's)."""
-
-    records = serializers.ListField(child=serializers.JSONField())
-
-
-def parse_bulk_records(
-    data: Any, record_serializer: type[serializers.Serializer]
-) -> tuple[list[dict[str, Any] | None], dict[int, dict[str, list[DjangoValidationError]]]]:
-    """The records of a bulk body, each validated by `record_serializer`: (records, errors by
-    index); an invalid record is None. A body without 1 to 1,000 records is a 400 at once."""
-    params = _BulkParams(data=data)
-    params.is_valid(raise_exception=True)
-    raw_records = params.validated_data["records"]
-    check_record_count(raw_records)
-    records: list[dict[str, Any] | None] = []
-    invalid: dict[int, dict[str, list[DjangoValidationError]]] = {}
-    child = record_serializer()  # one instance for all (as a ListSerializer does): no copies
-    for index, raw in enumerate(raw_records):
-        try:
-            records.append(dict(child.run_validation(raw)))
-        except serializers.ValidationError as exc:
-            records.append(None)
-            detail = exc.detail if isinstance(exc.detail, dict) else {"": exc.detail}
-            invalid[index] = {
-                "" if field == api_settings.NON_FIELD_ERRORS_KEY else field: [
-                    DjangoValidationError(str(message), code=getattr(message, "code", "invalid"))
-                    for message in messages
-                ]
-                for field, messages in detail.items()
-            }
-    return records, invalid
 
 
 class CustomerVersionConflictSerializer(ProblemSerializer):

@@ -32,13 +32,14 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, OperationalError, connection, models, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.accounts.scope import Scope, scope_of, visible_users
 from apps.api.bulk import BulkResult, BulkStatus, bulk_errors, check_record_count
+from apps.core.bulk_sql import lost_race, update_rows
 from apps.core.errors import Conflict
 from apps.core.history import history_context
 from apps.core.versions import version_of
@@ -236,39 +237,6 @@ def _apply(
         BulkResult(index=index, status=status, id=customer.pk, external_id=customer.external_id)
         for index, (status, customer) in sorted(results.items())
     ]
-
-
-def lost_race(exc: OperationalError) -> bool:
-    """A deadlock with a concurrent batch (Postgres killed this statement to break it)."""
-    return getattr(exc.__cause__, "sqlstate", None) == "40P01"
-
-
-def update_rows(
-    model: type[models.Model], rows: Sequence[models.Model], fields: Sequence[str]
-) -> int:
-    """Write `fields` of `rows` (saved instances) in one `UPDATE … FROM unnest(arrays)`: one
-    array per column, whatever the number of rows. (`QuerySet.bulk_update` builds a CASE per
-    row and field in Python: seconds for 1,000 rows.) Row-level triggers (history) fire per
-    row as for any UPDATE. Returns the number of rows updated."""
-    if not rows:
-        return 0
-    meta = model._meta
-    quote = connection.ops.quote_name
-    columns = [meta.pk, *(meta.get_field(name) for name in sorted(set(fields)))]
-    arrays = [
-        [column.get_db_prep_save(getattr(row, column.attname), connection) for row in rows]
-        for column in columns
-    ]
-    unnest = ", ".join(f"%s::{column.db_type(connection)}[]" for column in columns)
-    aliases = ", ".join(f"c{i}" for i in range(len(columns)))
-    assignments = ", ".join(f"{quote(c.column)} = v.c{i}" for i, c in enumerate(columns) if i)
-    sql = (
-        f"UPDATE {quote(meta.db_table)} AS t SET {assignments} "  # noqa: S608 (names from meta)
-        f"FROM unnest({unnest}) AS v({aliases}) WHERE t.{quote(meta.pk.column)} = v.c0"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, arrays)
-        return cursor.rowcount
 
 
 def _reach(by: User, pks: list[int]) -> tuple[set[int], set[int]]:

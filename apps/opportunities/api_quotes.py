@@ -28,7 +28,12 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.api.bulk import BulkResponseSerializer, bulk_request_serializer, bulk_response
+from apps.api.bulk import (
+    BulkResponseSerializer,
+    bulk_request_serializer,
+    bulk_response,
+    parse_bulk_records,
+)
 from apps.api.concurrency import VersionedViewMixin, VersionField, expected_version
 from apps.api.filters import UpdatedSinceFilter
 from apps.api.history import HistoryMixin
@@ -36,7 +41,6 @@ from apps.api.problems import PROBLEM_CONTENT_TYPE
 from apps.api.schema import ProblemSerializer
 from apps.api.serializers import UserRefSerializer
 from apps.api.views import ApiReadOnlyModelViewSet
-from apps.customers.api import parse_bulk_records
 
 from . import products as catalogue
 from . import quotes

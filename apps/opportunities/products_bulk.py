@@ -31,10 +31,10 @@ from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.api.bulk import BulkResult, BulkStatus, bulk_errors, check_record_count
+from apps.core.bulk_sql import lost_race, update_rows
 from apps.core.errors import Conflict
 from apps.core.history import history_context
 from apps.core.versions import version_of
-from apps.customers.bulk import lost_race, update_rows
 
 from .models import Product
 from .products import _clean, can_manage_products
