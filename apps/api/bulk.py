@@ -23,6 +23,7 @@ from django.core.exceptions import ValidationError
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -31,9 +32,9 @@ MAX_BULK_RECORDS = 1000
 
 
 class BulkStatus(models.TextChoices):
-    CREATED = "created", _("created")
-    UPDATED = "updated", _("updated")
-    UNCHANGED = "unchanged", _("unchanged")
+    CREATED = "created", pgettext_lazy("bulk result", "created")
+    UPDATED = "updated", pgettext_lazy("bulk result", "updated")
+    UNCHANGED = "unchanged", pgettext_lazy("bulk result", "unchanged")
 
 
 @dataclass(frozen=True)
