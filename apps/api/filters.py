@@ -30,7 +30,7 @@ agree within the settle time.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import django_filters
@@ -120,7 +120,12 @@ def parse_updated_since(raw: str) -> datetime:
         raise ValueError(raw)
     if timezone.is_naive(value):
         value = timezone.make_aware(value)
-    return value
+    try:
+        # Postgres takes UTC offsets up to ±15:59, Python up to ±23:59.
+        return value.astimezone(UTC)
+    except OverflowError:  # 0001-01-01 with a positive offset, 9999-12-31 with a negative one
+        edge = datetime.min if value.year == 1 else datetime.max
+        return edge.replace(tzinfo=UTC)
 
 
 class UpdatedSinceFilter(BaseFilterBackend):

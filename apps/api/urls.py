@@ -11,6 +11,7 @@ import importlib
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
@@ -82,6 +83,7 @@ for _module in ROUTE_MODULES:
         router.register(_prefix, _viewset, basename=_basename)
 
 
+@csrf_exempt  # a write to an unknown address is a 404 problem, not a CSRF page
 def not_found(request: HttpRequest, rest: str = "") -> HttpResponse:
     """Any other address under /api/: a problem+json 404, also with DEBUG on (where Django
     would otherwise answer its HTML debug page instead of calling handler404)."""

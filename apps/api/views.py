@@ -8,7 +8,8 @@ from REST_FRAMEWORK settings.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Collection
+from typing import Any, ClassVar
 
 from django.http import HttpRequest, HttpResponseBase
 from rest_framework import generics, mixins, viewsets
@@ -23,6 +24,9 @@ class ApiViewMixin:
     """Idempotent POSTs and problem documentation for any DRF view class."""
 
     schema = ProblemAutoSchema()
+    # Error statuses the schema lists for every operation of the view besides the ones it
+    # infers (ProblemAutoSchema), e.g. {404} for a list only some roles may see.
+    problem_statuses: ClassVar[Collection[int]] = ()
     _idempotent: IdempotentRequest | None = None
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:

@@ -203,7 +203,9 @@ class ContractUpsertSerializer(ContractWriteSerializer):
 
 
 class ContractVersionConflictSerializer(ProblemSerializer):
-    current = ContractDetailSerializer(help_text=_("The contract as it is now, with its version."))
+    current = ContractDetailSerializer(
+        required=False, help_text=_("The contract as it is now, with its version.")
+    )
 
 
 _CONTRACT_VERSION_CONFLICT = {

@@ -17,10 +17,11 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
+from django import forms
 from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_field, extend_schema_view
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.request import Request
@@ -43,13 +44,27 @@ from .serializers_targets import (
 )
 
 
+@extend_schema_field(
+    {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 9999,
+        "description": _("Targets whose period starts in this year."),
+    }
+)
+class TargetYearFilter(django_filters.NumberFilter):
+    """The year of a target's period: an integer a date can have (2025.5 or 10^16 is a 400,
+    not a 500)."""
+
+    field_class = forms.IntegerField
+
+
 class TargetFilter(django_filters.FilterSet):
     metric = django_filters.ChoiceFilter(choices=Metric.choices)
     period_kind = django_filters.ChoiceFilter(choices=PeriodKind.choices)
-    year = django_filters.NumberFilter(
-        field_name="period_start", lookup_expr="year",
-        help_text=_("Targets whose period starts in this year."),
-    )  # fmt: skip
+    year = TargetYearFilter(
+        field_name="period_start", lookup_expr="year", min_value=1, max_value=9999
+    )
     scope_kind = django_filters.ChoiceFilter(choices=ScopeKind.choices)
     org_unit = IdFilter(field_name="org_unit_id", help_text=_("Targets of this org unit."))
     user = IdFilter(field_name="user_id", help_text=_("Targets of this rep."))

@@ -78,6 +78,18 @@ class PlanLineSerializer(serializers.Serializer):
     )
     amount = serializers.DecimalField(max_digits=16, decimal_places=2)
 
+    def validate(self, attrs: dict) -> dict:
+        # A PATCH is partial down to the lines (DRF), but a line is whole: `targets` replaces
+        # the grid (a line without its amount was a 500).
+        missing = {
+            name: [_("This field is required.")]
+            for name in ("metric", "amount")
+            if name not in attrs
+        }
+        if missing:
+            raise serializers.ValidationError(missing)
+        return attrs
+
 
 class SalesPlanWriteSerializer(serializers.Serializer):
     org_unit = serializers.IntegerField(help_text=_("The unit's id (on create)."))

@@ -183,6 +183,7 @@ class ScoringSchemeViewSet(ApiReadOnlyModelViewSet):
     serializer_class = ScoringSchemeSerializer
     filter_backends = [UpdatedSinceFilter]
     lookup_value_converter = "int"
+    problem_statuses = {404}  # the list too (apps.api.schema)
 
     def get_queryset(self) -> QuerySet[ScoringScheme]:
         if getattr(self, "swagger_fake_view", False):
