@@ -5,7 +5,7 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 VENV_BIN := .venv/bin
 
-.PHONY: help install run test lint format messages migrate seed lock clean
+.PHONY: help install run test lint format messages migrate seed lock clean bench
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -37,6 +37,9 @@ migrate: install ## apply the migrations
 
 seed: install ## load the demo company and logins (idempotent)
 	@scripts/with-services.sh $(VENV_BIN)/python manage.py seed_demo
+
+bench: install ## load a scale preset (BENCH_PRESET, large) into its own database, serve it with gunicorn, measure, write docs/benchmarks.md
+	@scripts/bench.sh
 
 lock: ## re-pin requirements.in into requirements.lock (in a throw-away virtualenv)
 	@scripts/lock.sh
