@@ -131,7 +131,8 @@ def test_jobs_are_routed_to_the_queue_of_their_kind(task: str, queue: str) -> No
 
 
 def test_a_worker_without_q_consumes_every_queue() -> None:
-    assert sorted(celery_app.amqp.queues) == sorted(settings.CELERY_QUEUE_NAMES)
+    # (the declared queues: the worker tests of this process add their own at run time)
+    assert {q.name for q in celery_app.conf.task_queues} == set(settings.CELERY_QUEUE_NAMES)
     assert set(settings.CELERY_QUEUE_NAMES) == {"default", "reports", "webhooks", "imports"}
 
 
