@@ -17,7 +17,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
@@ -146,7 +145,6 @@ class ListCase:
     budget: int
     data: dict | Callable[[Any], dict] | None = None  # the query, or a function of the org
     id_key: str = "id"  # what identifies a row of the API's "results"
-    n_plus_one: str = ""  # a known N+1 not fixed yet: the test is a strict xfail saying why
 
     def check(self, org: Any, *, shown: Iterable[Marker] = (), more: int = 8) -> int:
         """The list costs the same queries with the rows already there (`shown`) as with
@@ -160,12 +158,6 @@ class ListCase:
         )  # fmt: skip
 
 
-def cases(lists: dict[str, ListCase]) -> list:
-    """The names of `lists` as pytest parameters; a list with a known N+1 is a strict xfail
-    (it fails the run once the N+1 is fixed, so that its budget is then set)."""
-    return [
-        pytest.param(name, marks=pytest.mark.xfail(strict=True, reason=case.n_plus_one))
-        if case.n_plus_one
-        else name
-        for name, case in lists.items()
-    ]
+def cases(lists: dict[str, ListCase]) -> list[str]:
+    """The names of `lists`, as pytest parameters."""
+    return list(lists)

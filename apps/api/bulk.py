@@ -56,6 +56,41 @@ def bulk_errors(errors: Mapping[int, Mapping[str, Sequence[Any]]]) -> Validation
     return ValidationError(flat)
 
 
+Errors = dict[int, dict[str, list[Any]]]
+
+
+def add_error(errors: Errors, index: int, field: str, message: Any, code: str = "invalid") -> None:
+    """Note an error of record `index` on `field` ("" for the record as a whole)."""
+    if not isinstance(message, ValidationError):
+        message = ValidationError(message, code=code)
+    errors.setdefault(index, {}).setdefault(field, []).append(message)
+
+
+def start_errors(invalid: Mapping[int, Mapping[str, Sequence[Any]]]) -> Errors:
+    """The errors found while parsing (`parse_bulk_records`), to which a service adds its own."""
+    return {index: {f: list(m) for f, m in e.items()} for index, e in invalid.items()}
+
+
+def note_batch_key(
+    errors: Errors, index: int, key: str, first_of_key: dict[str, int], *, missing: Any
+) -> None:
+    """Record `index`'s external id: `missing` when it has none, an error when an earlier record
+    of the batch has it, else remembered in `first_of_key` (unless the field is invalid)."""
+    if "external_id" in errors.get(index, {}):
+        return
+    if not key:
+        add_error(errors, index, "external_id", missing, "required")
+    elif key in first_of_key:
+        add_error(
+            errors, index, "external_id",
+            _("Record %(index)d of this batch has the same external id.")
+            % {"index": first_of_key[key]},
+            "duplicate_external_id",
+        )  # fmt: skip
+    else:
+        first_of_key[key] = index
+
+
 def check_record_count(records: Sequence[Any]) -> None:
     if not records:
         raise ValidationError({"records": [_("Send at least one record.")]})

@@ -31,14 +31,22 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
 from apps.accounts.scope import Scope, scope_of, visible_users
-from apps.api.bulk import BulkResult, BulkStatus, bulk_errors, check_record_count
+from apps.api.bulk import (
+    BulkResult,
+    BulkStatus,
+    add_error,
+    bulk_errors,
+    check_record_count,
+    note_batch_key,
+    start_errors,
+)
 from apps.core.bulk_sql import lost_race, update_rows
 from apps.core.errors import Conflict
 from apps.core.history import history_context
@@ -48,15 +56,6 @@ from .models import Customer
 from .normalization import normalize_company_name, normalize_email, normalize_phone
 from .selectors import customer_editable_q, customer_visible_q
 from .services import CUSTOMER_FIELDS, _duplicate_credit_code, customer_fields_clean
-
-Errors = dict[int, dict[str, list[Any]]]
-
-
-def _add(errors: Errors, index: int, field: str, message: Any, code: str = "invalid") -> None:
-    if not isinstance(message, ValidationError):
-        message = ValidationError(message, code=code)
-    errors.setdefault(index, {}).setdefault(field, []).append(message)
-
 
 # The dedupe keys `Customer.save` keeps, from their fields; bulk writes do not call `save`.
 IDENTITY_KEYS = {
@@ -117,33 +116,21 @@ def _apply(
     records: Sequence[Mapping[str, Any] | None],
     invalid: Mapping[int, Mapping[str, Sequence[Any]]],
 ) -> list[BulkResult]:
-    errors: Errors = {index: {f: list(m) for f, m in e.items()} for index, e in invalid.items()}
+    errors = start_errors(invalid)
     cleaned: list[dict[str, Any]] = []
     first_of_key: dict[str, int] = {}
     for index, record in enumerate(records):
         if record is None:  # invalid as parsed: its errors are in `invalid`
             if index not in errors:
-                _add(errors, index, "", _("Send the record as an object."))
+                add_error(errors, index, "", _("Send the record as an object."))
             cleaned.append({})
             continue
         fields, field_errors = customer_fields_clean(dict(record))
         for field, messages in field_errors.items():
             errors.setdefault(index, {})[field] = list(messages)
         key = fields.get("external_id", "")
-        if "external_id" in field_errors:
-            pass
-        elif not key:
-            _add(errors, index, "external_id", _("Give an external id of 1 to 100 characters."),
-                 "required")  # fmt: skip
-        elif key in first_of_key:
-            _add(
-                errors, index, "external_id",
-                _("Record %(index)d of this batch has the same external id.")
-                % {"index": first_of_key[key]},
-                "duplicate_external_id",
-            )  # fmt: skip
-        else:
-            first_of_key[key] = index
+        note_batch_key(errors, index, key, first_of_key,
+                       missing=_("Give an external id of 1 to 100 characters."))  # fmt: skip
         cleaned.append(fields)
 
     # One read of the existing customers, locked in id order (two batches touching the same
@@ -172,16 +159,16 @@ def _apply(
         if current is not None:
             if current.pk not in visible:
                 # As the single upsert's 404: the ERP learns nothing about that customer.
-                _add(errors, index, "external_id", _("No such customer in your data scope."),
+                add_error(errors, index, "external_id", _("No such customer in your data scope."),
                      "not_found")  # fmt: skip
                 continue
             if current.pk not in editable:
-                _add(errors, index, "external_id", _("You cannot change this customer."),
+                add_error(errors, index, "external_id", _("You cannot change this customer."),
                      "permission_denied")  # fmt: skip
                 continue
             expected = record.get("version")
             if expected is not None and expected != version_of(current):
-                _add(
+                add_error(
                     errors, index, "version",
                     _("This customer was changed since you read it: the current version is "
                       "%(version)d. Read it again and send your change based on it.")
@@ -192,7 +179,7 @@ def _apply(
         if code:
             own = current.pk if current is not None else None
             if code in first_of_code or holders.get(code, own) != own:
-                _add(errors, index, "credit_code", _duplicate_credit_code())
+                add_error(errors, index, "credit_code", _duplicate_credit_code())
             first_of_code.setdefault(code, index)
         owner_id = record.get("owner")
         # The single upsert refuses an unknown owner whether it creates or updates; the team
@@ -200,9 +187,9 @@ def _apply(
         if owner_id is not None and (
             owner_id not in owners or (current is None and not owners[owner_id])
         ):
-            _add(errors, index, "owner", _("Choose an owner in your team."))
+            add_error(errors, index, "owner", _("Choose an owner in your team."))
         if current is None and "name" not in fields:
-            _add(errors, index, "name", _("Enter the company name."), "required")
+            add_error(errors, index, "name", _("Enter the company name."), "required")
         if index in errors:
             continue
         if current is None:

@@ -30,7 +30,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from apps.accounts.models import User
-from apps.api.bulk import BulkResult, BulkStatus, bulk_errors, check_record_count
+from apps.api.bulk import (
+    BulkResult,
+    BulkStatus,
+    add_error,
+    bulk_errors,
+    check_record_count,
+    note_batch_key,
+    start_errors,
+)
 from apps.core.bulk_sql import lost_race, update_rows
 from apps.core.errors import Conflict
 from apps.core.history import history_context
@@ -38,12 +46,6 @@ from apps.core.versions import version_of
 
 from .models import Product
 from .products import _clean, can_manage_products
-
-Errors = dict[int, dict[str, list[Any]]]
-
-
-def _add(errors: Errors, index: int, field: str, message: str, code: str = "invalid") -> None:
-    errors.setdefault(index, {}).setdefault(field, []).append(ValidationError(message, code=code))
 
 
 @transaction.atomic
@@ -85,13 +87,13 @@ def _apply(
     records: Sequence[Mapping[str, Any] | None],
     invalid: Mapping[int, Mapping[str, Sequence[Any]]],
 ) -> list[BulkResult]:
-    errors: Errors = {index: {f: list(m) for f, m in e.items()} for index, e in invalid.items()}
+    errors = start_errors(invalid)
     cleaned: list[dict[str, Any]] = []
     first_of_key: dict[str, int] = {}
     for index, record in enumerate(records):
         if record is None:  # invalid as parsed: its errors are in `invalid`
             if index not in errors:
-                _add(errors, index, "", _("Send the record as an object."))
+                add_error(errors, index, "", _("Send the record as an object."))
             cleaned.append({})
             continue
         data = {k: v for k, v in record.items() if k != "version"}
@@ -103,19 +105,7 @@ def _apply(
             for field, messages in exc.message_dict.items():
                 errors.setdefault(index, {}).setdefault(field, []).extend(messages)
             fields = {}
-        if "external_id" in errors.get(index, {}):
-            pass
-        elif not key:
-            _add(errors, index, "external_id", _("This field is required."), "required")
-        elif key in first_of_key:
-            _add(
-                errors, index, "external_id",
-                _("Record %(index)d of this batch has the same external id.")
-                % {"index": first_of_key[key]},
-                "duplicate_external_id",
-            )  # fmt: skip
-        else:
-            first_of_key[key] = index
+        note_batch_key(errors, index, key, first_of_key, missing=_("This field is required."))
         cleaned.append(fields)
 
     # One read of the existing products, locked in id order (two batches touching the same
@@ -140,7 +130,7 @@ def _apply(
         current = existing.get(key) if first_of_key.get(key) == index else None
         expected = record.get("version")
         if current is not None and expected is not None and expected != version_of(current):
-            _add(
+            add_error(
                 errors, index, "version",
                 _("This product was changed since you read it: the current version is "
                   "%(version)d. Read it again and send your change based on it.")
@@ -151,14 +141,16 @@ def _apply(
         if code:
             own = current.pk if current is not None else None
             if code in first_of_code:
-                _add(
+                add_error(
                     errors, index, "code",
                     _("Record %(index)d of this batch has the same code.")
                     % {"index": first_of_code[code]},
                     "duplicate_code",
                 )  # fmt: skip
             elif holders.get(code, own) != own:
-                _add(errors, index, "code", _("Another product has this code."), "duplicate_code")
+                add_error(
+                    errors, index, "code", _("Another product has this code."), "duplicate_code"
+                )
             first_of_code.setdefault(code, index)
         if index in errors:
             continue
