@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mass_mail
@@ -24,25 +26,46 @@ def notify(
 ) -> list[Notification]:
     """Notify each recipient in-app (one INSERT for all) and, for those who chose e-mail for
     this kind, by e-mail once the transaction commits (so a rolled-back action mails nobody)."""
-    users = {u.pk: u for u in recipients if u is not None and u.is_active}
-    if not users:
+    users = {u.pk: u for u in recipients if u is not None}  # each recipient once
+    return notify_each(
+        [Notice(user, title, url, body) for user in users.values()], kind=kind, actor=actor
+    )
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One recipient's notification, for `notify_each`."""
+
+    recipient: Any
+    title: str
+    url: str = ""
+    body: str = ""
+
+
+def notify_each(notices: Iterable[Notice], *, kind: str = NotificationKind.GENERAL,
+                actor=None) -> list[Notification]:  # fmt: skip
+    """Like `notify`, each recipient with a notification of its own (a batch telling each
+    owner about their customers): one INSERT, one read of the e-mail preferences, e-mail after
+    commit. Inactive or missing recipients are left out."""
+    notices = [n for n in notices if n.recipient is not None and n.recipient.is_active]
+    if not notices:
         return []
     created = Notification.objects.bulk_create(
         Notification(
-            recipient_id=pk, kind=kind, title=title[:300], url=url, body=body,
-            actor=actor,
+            recipient_id=n.recipient.pk, kind=kind, title=n.title[:300], url=n.url,
+            body=n.body, actor=actor,
         )
-        for pk in users
+        for n in notices
     )  # fmt: skip
     email_ids = set(
-        NotificationPreference.objects.filter(user_id__in=users, kind=kind, email=True).values_list(
-            "user_id", flat=True
-        )
+        NotificationPreference.objects.filter(
+            user_id__in={n.recipient.pk for n in notices}, kind=kind, email=True
+        ).values_list("user_id", flat=True)
     )
     messages = [
-        (title, _email_body(body, url), settings.DEFAULT_FROM_EMAIL, [users[pk].email])
-        for pk in email_ids
-        if users[pk].email
+        (n.title, _email_body(n.body, n.url), settings.DEFAULT_FROM_EMAIL, [n.recipient.email])
+        for n in notices
+        if n.recipient.pk in email_ids and n.recipient.email
     ]
     if messages:
         transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=False))

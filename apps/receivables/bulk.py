@@ -35,9 +35,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mass_mail
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.urls import reverse
@@ -49,8 +47,7 @@ from apps.api.bulk import BulkResult, BulkStatus, bulk_errors, check_record_coun
 from apps.core.history import history_context
 from apps.customers.models import Customer
 from apps.customers.selectors import customer_list
-from apps.notifications.choices import NotificationKind
-from apps.notifications.models import Notification, NotificationPreference
+from apps.notifications.services import Notice, notify_each
 from apps.webhooks.choices import EventType
 from apps.webhooks.events import payment_data
 from apps.webhooks.services import webhook_emit_many
@@ -457,9 +454,8 @@ def _emit_events(
 
 def _notify_owners(records: Sequence[_Record], ids: Sequence[int], plan: _Plan, by: User) -> None:
     """Tell each customer's owner once what was allocated of the batch's payments of that
-    customer (not once per payment): one INSERT for all, and e-mail after commit to those who
-    chose it, as `notifications.services.notify` does for one title. The link is the
-    payment, or the customer when it paid several."""
+    customer (not once per payment), in one `notify_each`. The link is the payment, or the
+    customer when it paid several."""
     per_customer: dict[int, list[tuple[int, Decimal]]] = defaultdict(list)
     customers: dict[int, Customer] = {}
     for record, pk in zip(records, ids, strict=True):
@@ -473,40 +469,14 @@ def _notify_owners(records: Sequence[_Record], ids: Sequence[int], plan: _Plan, 
     title = _("Payment allocated: %(customer)s, %(amount)s")
     body = _("A payment from your customer was allocated to its installments.")
     payment_url, customer_url = _url_of("receivables:payment_detail"), _url_of("customers:detail")
-    rows: list[Notification] = []
-    owners: dict[int, User] = {}
+    notices: list[Notice] = []
     for customer_id, group in per_customer.items():
         customer = customers[customer_id]
-        owner = customer.owner
-        if owner is None or not owner.is_active:
-            continue
-        owners[owner.pk] = owner
         total = sum((amount for _pk, amount in group), ZERO)
         url = payment_url(group[0][0]) if len(group) == 1 else customer_url(customer_id)
-        rows.append(
-            Notification(
-                recipient_id=owner.pk, kind=NotificationKind.GENERAL, actor_id=by.pk, url=url,
-                title=(title % {"customer": customer.name, "amount": _money(total)})[:300],
-                body=body,
-            )
-        )  # fmt: skip
-    if not rows:
-        return
-    Notification.objects.bulk_create(rows)
-    by_email = set(
-        NotificationPreference.objects.filter(
-            user_id__in=owners, kind=NotificationKind.GENERAL, email=True
-        ).values_list("user_id", flat=True)
-    )
-    base = getattr(settings, "SITE_URL", "").rstrip("/")
-    messages = [
-        (n.title, f"{n.body}\n\n{base}{n.url}", settings.DEFAULT_FROM_EMAIL,
-         [owners[n.recipient_id].email])
-        for n in rows
-        if n.recipient_id in by_email and owners[n.recipient_id].email
-    ]  # fmt: skip
-    if messages:
-        transaction.on_commit(lambda: send_mass_mail(messages, fail_silently=False))
+        title_of = title % {"customer": customer.name, "amount": _money(total)}
+        notices.append(Notice(customer.owner, title_of, url, body))
+    notify_each(notices, actor=by)
 
 
 def _url_of(name: str) -> Callable[[int], str]:
