@@ -1,10 +1,12 @@
 """Scale data of contracts (`manage.py seed_scale`): contracts with their lines and payment
 terms, numbered as `numbering.py` numbers them.
 
-About ``sizes["installments"] / 4`` contracts. The signed ones (signed, executing, completed,
-or terminated after signing) have exactly ``sizes["installments"]`` payment terms between
-them, 1–8 each: the receivables loader turns each of those into an installment, as signing
-does. Consistent with the services, as far as generated data can be:
+About ``sizes["contracts"]`` contracts (without it, ``sizes["installments"] / 4``). The
+signed ones (signed, executing, completed, or terminated after signing) have exactly
+``sizes["installments"]`` payment terms between them, 1–8 each, or 10–36 monthly ones for the
+instalment plans that make up the difference when fewer contracts are asked for: the
+receivables loader turns each of those into an installment, as signing does. Consistent
+with the services, as far as generated data can be:
 
 - a contract's owner is its customer's owner; signed contracts belong to active customers
   (dormant ones: signed more than half a year ago), unsigned ones (draft, pending, approved,
@@ -47,6 +49,7 @@ from apps.opportunities.models import Product
 from .choices import ContractStatus, InstallmentKind
 from .models import Contract, ContractLine, ContractSequence, PaymentTerm
 from .numbering import format_contract_number
+from .services import customer_tier_recompute
 
 REQUIRES = ("accounts", "customers")
 
@@ -64,6 +67,11 @@ TERM_COLUMNS = ["id", "contract_id", "sequence", "kind", "due_date", "percentage
 # Payment terms per signed contract (mean ≈ 3.9).
 TERM_COUNTS = (1, 2, 3, 4, 5, 6, 7, 8)
 TERM_WEIGHTS = (8, 14, 24, 22, 14, 9, 5, 4)
+TERM_MEAN = sum(c * w for c, w in zip(TERM_COUNTS, TERM_WEIGHTS, strict=True)) / sum(TERM_WEIGHTS)
+# Monthly instalment plans (分期付款: a framework contract paid month by month), the share
+# of them made as large as `sizes["contracts"]` asks (more terms a contract than 1–8).
+PLAN_COUNTS = (10, 12, 12, 18, 24, 24, 36)
+PLAN_MEAN = sum(PLAN_COUNTS) / len(PLAN_COUNTS)
 SPAN_DAYS = 3 * 365
 # Unsigned contracts, as a share of the signed ones.
 UNSIGNED = {"draft": 0.04, "pending": 0.015, "approved": 0.015, "terminated": 0.01}
@@ -169,10 +177,14 @@ def _chooser(rng, customers: list[tuple]):
 
 def _percentages(rng, kinds: list[str]) -> list[int]:
     """Whole percentages of the terms, adding up to 100: retention 5 or 10 %, prepayment
-    10–50 %, the rest spread over the other terms in fives (at least 5 % each)."""
+    10–50 %, the rest spread over the other terms in fives (at least 5 % each); an instalment
+    plan's terms (more than 8) even, the first ones taking the remainder."""
     n = len(kinds)
     if n == 1:
         return [100]
+    if n > max(TERM_COUNTS):
+        base, extra = divmod(100, n)
+        return [base + (1 if i < extra else 0) for i in range(n)]
     shares = [0] * n
     rest = list(range(n))
     left = 100
@@ -199,7 +211,11 @@ def _percentages(rng, kinds: list[str]) -> list[int]:
 
 
 def _terms_plan(rng, n: int) -> list[str]:
-    """The kinds of a contract's `n` terms, in order."""
+    """The kinds of a contract's `n` terms, in order: an instalment plan (more than 8) is a
+    prepayment or a first instalment, then monthly instalments."""
+    if n > max(TERM_COUNTS):
+        first = InstallmentKind.PREPAYMENT if rng.random() < 0.5 else InstallmentKind.OTHER
+        return [first] + [InstallmentKind.OTHER] * (n - 1)
     if n == 1:
         return [InstallmentKind.PREPAYMENT if rng.random() < 0.3 else InstallmentKind.ON_DELIVERY]
     kinds: list[str] = []
@@ -220,7 +236,11 @@ def _terms_plan(rng, n: int) -> list[str]:
 
 def _due_dates(rng, kinds: list[str], signed: date) -> list[date]:
     """Due dates in term order: prepayment at signing, deliveries over the project's months,
-    acceptance after delivery, retention (质保金) a year or two later."""
+    acceptance after delivery, retention (质保金) a year or two later; an instalment plan's
+    terms a month apart from signing."""
+    if len(kinds) > max(TERM_COUNTS):
+        first = signed + timedelta(days=rng.randint(0, 10))
+        return [first + timedelta(days=30 * k) for k in range(len(kinds))]
     project = rng.randint(20, 360)
     dates: list[date] = []
     at = signed
@@ -251,6 +271,19 @@ def load(ctx: ScaleContext) -> None:
     today = now.date()
     yesterday = today - timedelta(days=1)
     target = ctx.sizes.get("installments", 0)
+    wanted = ctx.sizes.get("contracts")
+    # With a number of contracts asked for: instalment plans for the share that gives the
+    # mean number of terms it takes (the unsigned ones come on top of the signed).
+    plan_share = 0.0
+    if wanted and target:
+        mean = target / max(1, wanted / (1 + sum(UNSIGNED.values())))
+        plan_share = min(1.0, max(0.0, (mean - TERM_MEAN) / (PLAN_MEAN - TERM_MEAN)))
+
+    def term_count() -> int:
+        if plan_share and rng.random() < plan_share:
+            return rng.choice(PLAN_COUNTS)
+        return rng.choices(TERM_COUNTS, TERM_WEIGHTS)[0]
+
     products = _products(ctx)
     customers = _customers(ctx)
     signable = [
@@ -268,7 +301,7 @@ def load(ctx: ScaleContext) -> None:
     specs: list[dict] = []
     left = target
     while left > 0:
-        n = min(left, rng.choices(TERM_COUNTS, TERM_WEIGHTS)[0])
+        n = min(left, term_count())
         left -= n
         customer = pick_signable()
         lo = max(today - timedelta(days=SPAN_DAYS), customer[5] + timedelta(days=15))
@@ -438,6 +471,11 @@ def load(ctx: ScaleContext) -> None:
                 "ON CONFLICT (year) DO UPDATE SET last_number = EXCLUDED.last_number",
                 [list(last_numbers), list(last_numbers.values())],
             )
+    # The customers' tiers as the nightly recompute gives them from these contracts (else its
+    # first run would change most of them): its own statement, the history trigger skipped.
+    with pgtrigger.ignore("customers.Customer:update_update"):
+        retiered = customer_tier_recompute(today=today, touch=False)
+    ctx.log(f"  {retiered:,} customers' tiers set from their last 12 months' contracts")
     ctx.ids["contracts"] = ids
     ctx.ids["contracts.signed"] = [s["id"] for s in specs if s["signed"] is not None]
     ctx.log(

@@ -1107,17 +1107,18 @@ def _year_before(day: date) -> date:
 
 
 _TIER_SQL = f"""
-    UPDATE {Customer._meta.db_table} AS c SET tier = s.new_tier, updated_at = NOW()
+    UPDATE {Customer._meta.db_table} AS c
+    SET tier = s.new_tier, updated_at = CASE WHEN %s THEN NOW() ELSE c.updated_at END
     FROM (
         SELECT cu.id,
-               CASE WHEN COALESCE(t.total, 0) >= %(a)s THEN 'A'
-                    WHEN COALESCE(t.total, 0) >= %(b)s THEN 'B'
-                    WHEN COALESCE(t.total, 0) >= %(c)s THEN 'C'
+               CASE WHEN COALESCE(t.total, 0) >= %s THEN 'A'
+                    WHEN COALESCE(t.total, 0) >= %s THEN 'B'
+                    WHEN COALESCE(t.total, 0) >= %s THEN 'C'
                     ELSE 'D' END AS new_tier
         FROM {Customer._meta.db_table} AS cu
         LEFT JOIN (
             SELECT customer_id, SUM(amount) AS total FROM {Contract._meta.db_table}
-            WHERE status = ANY(%(statuses)s) AND signed_on > %(since)s AND signed_on <= %(today)s
+            WHERE status = ANY(%s) AND signed_on > %s AND signed_on <= %s
             GROUP BY customer_id
         ) AS t ON t.customer_id = cu.id
     ) AS s
@@ -1126,7 +1127,7 @@ _TIER_SQL = f"""
 
 
 @transaction.atomic
-def customer_tier_recompute(*, today: date | None = None) -> int:
+def customer_tier_recompute(*, today: date | None = None, touch: bool = True) -> int:
     """Set every customer's tier (A/B/C/D) from its signed contract amount of the last 12
     months (signed, executing or completed contracts signed after the same day a year ago, up
     to today) against `settings.CUSTOMER_TIER_THRESHOLDS` (A ≥ the A amount, then B, then C,
@@ -1134,17 +1135,21 @@ def customer_tier_recompute(*, today: date | None = None) -> int:
 
     One UPDATE of only the customers whose tier changes (set-based; idempotent: a second run
     changes nothing), recorded in the history as the job "customer_tier_recompute". Returns
-    the number of customers whose tier changed."""
+    the number of customers whose tier changed. `touch=False` (the scale loader, which sets
+    the tiers its contracts give) keeps the customers' `updated_at`."""
     today = today or timezone.localdate()
     thresholds = settings.CUSTOMER_TIER_THRESHOLDS
-    params = {
-        "a": Decimal(str(thresholds["A"])),
-        "b": Decimal(str(thresholds["B"])),
-        "c": Decimal(str(thresholds["C"])),
-        "statuses": [str(s) for s in SIGNED_STATUSES],
-        "since": _year_before(today),
-        "today": today,
-    }
+    # Positional, in the statement's order (pgtrigger.ignore, which the scale loader runs it
+    # under, prepends a positional parameter of its own).
+    params = [
+        touch,
+        Decimal(str(thresholds["A"])),
+        Decimal(str(thresholds["B"])),
+        Decimal(str(thresholds["C"])),
+        [str(s) for s in SIGNED_STATUSES],
+        _year_before(today),
+        today,
+    ]
     with history_context(job="customer_tier_recompute"), connection.cursor() as cursor:
         cursor.execute(_TIER_SQL, params)
         return cursor.rowcount

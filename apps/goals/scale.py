@@ -7,7 +7,9 @@ way: the year targets down the org tree (company → departments → teams → r
 down the calendar (quarters → months), a unit's quarter to its months. Every scope's quarter is
 the sum of its months and its year of its quarters, and a unit's target of any period is the
 sum of its child units' and its reps'. Weeks are not loaded (a month decomposes into weeks on
-demand).
+demand). The targets of the periods that ended before today are closed, as the nightly
+close leaves them (without roll-over of the gaps: the loaded history has none, and no
+attainment reviews).
 """
 
 from __future__ import annotations
@@ -89,7 +91,8 @@ def load(ctx: ScaleContext) -> None:
         pk = next(ids)
         targets.append([
             pk, metric, period.kind, period.start, period.end, scope_kind, unit_id, user_id,
-            amount, Decimal("0"), parent_id, split, None, TargetStatus.ACTIVE, 1, None, now, now,
+            amount, Decimal("0"), parent_id, split, None,
+            TargetStatus.CLOSED if period.end < today else TargetStatus.ACTIVE, 1, None, now, now,
         ])  # fmt: skip
         versions.append([next(version_ids), pk, 1, amount, "seed_scale", None, None, now])
         return pk

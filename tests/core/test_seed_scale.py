@@ -4,6 +4,7 @@ marker, refuses a database that has data, and is the same for the same seed."""
 
 from __future__ import annotations
 
+from datetime import date
 from io import StringIO
 
 import pytest
@@ -28,7 +29,7 @@ from apps.leads.choices import LeadStatus
 from apps.leads.models import Lead
 
 SIZES = {"leads": 800, "customers": 200, "users": 30, "opportunities": 300, "visit_records": 600,
-         "installments": 400, "payments": 240}  # fmt: skip
+         "contracts": 100, "installments": 400, "payments": 240}  # fmt: skip
 NOW = "2026-06-01T08:00:00+08:00"
 OWNED = [LeadStatus.ASSIGNED, LeadStatus.CONTACTED, LeadStatus.QUALIFIED,
          LeadStatus.NURTURING, LeadStatus.CONVERTED]  # fmt: skip
@@ -197,3 +198,16 @@ def test_same_seed_same_data_and_another_seed_other_data():
     # then
     assert again == first
     assert other != first
+
+
+def test_targets_of_ended_periods_are_loaded_closed_as_the_nightly_close_leaves_them():
+    from apps.goals.choices import TargetStatus
+    from apps.goals.models import Target
+
+    seed()
+    today = date(2026, 6, 1)
+    targets = Target.objects.all()
+    assert targets.filter(period_end__lt=today).exists()
+    assert not targets.filter(period_end__lt=today).exclude(status=TargetStatus.CLOSED).exists()
+    assert not targets.filter(period_end__gte=today).exclude(status=TargetStatus.ACTIVE).exists()
+    assert targets.filter(period_end__gte=today).exists()

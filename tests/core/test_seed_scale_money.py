@@ -7,6 +7,7 @@ and a state in which the daily job has nothing to do today and a day's work tomo
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 from io import StringIO
@@ -74,10 +75,22 @@ def loaded() -> str:
     return seed()
 
 
-def wipe() -> None:
-    """Remove what the money loaders wrote (the base stays), ids starting again."""
+def base_tiers() -> dict[int, str]:
+    """The customers' tiers as the base loaded them (the contracts loader recomputes them)."""
+    return dict(Customer.objects.values_list("pk", "tier"))
+
+
+def wipe(tiers: dict[int, str] | None = None) -> None:
+    """Remove what the money loaders wrote (the base stays, with its `tiers` when given), ids
+    starting again."""
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {MONEY_TABLES} RESTART IDENTITY CASCADE")
+        if tiers:
+            cursor.execute(
+                "UPDATE customers_customer c SET tier = t.tier FROM unnest(%s::bigint[], "
+                "%s::text[]) AS t(id, tier) WHERE c.id = t.id AND c.tier <> t.tier",
+                [list(tiers), list(tiers.values())],
+            )
         cursor.execute(
             "UPDATE customers_customer SET on_credit_hold = false, credit_hold_reason = '' "
             "WHERE credit_hold_reason LIKE %s",
@@ -174,6 +187,32 @@ def test_contract_numbers_have_no_gaps_per_year_and_new_contracts_continue(loade
     )  # fmt: skip
     # then it takes the next number of the year
     assert contract.number == f"HT-2026-{len(by_year[2026]) + 1:06d}"
+
+
+def test_fewer_contracts_asked_for_are_made_up_by_monthly_instalment_plans():
+    # given: 2,000 installments over about 200 contracts (10 a contract, as the large preset)
+    base()
+    # when
+    seed(contracts=200)
+    # then: about that many contracts, the installments exactly as asked
+    assert 170 <= Contract.objects.count() <= 230
+    assert Installment.objects.count() == MONEY["installments"]
+    # the long plans are monthly instalments whose percentages add up to 100
+    counts = PaymentTerm.objects.values("contract_id").annotate(
+        n=Count("id"), pct=Sum("percentage"), amount=Sum("amount")
+    )
+    plans = [row for row in counts if row["n"] > 8]
+    assert plans
+    amounts = dict(Contract.objects.values_list("pk", "amount"))
+    for row in plans:
+        assert row["pct"] == 100, row
+        assert row["amount"] == amounts[row["contract_id"]], row
+        dues = list(
+            PaymentTerm.objects.filter(contract_id=row["contract_id"])
+            .order_by("sequence")
+            .values_list("due_date", flat=True)
+        )
+        assert {(b - a).days for a, b in itertools.pairwise(dues)} == {30}
 
 
 def test_lines_terms_and_installments_add_up_to_the_contract(loaded):
@@ -337,16 +376,25 @@ def test_same_seed_same_data_and_another_seed_other_data():
     # given the base, and the money tables' ids from 1 for each load (bank references are
     # made from the payment ids)
     base()
-    wipe()
+    tiers = base_tiers()
+    wipe(tiers)
     seed()
     first = digest()
-    wipe()
+    wipe(tiers)
     # when the same seed is loaded again, then another seed
     seed()
     again = digest()
-    wipe()
+    wipe(tiers)
     seed(seed=5)
     other = digest()
     # then
     assert again == first
     assert other != first
+
+
+def test_customer_tiers_are_loaded_as_the_nightly_recompute_gives_them(loaded):
+    from apps.contracts.services import customer_tier_recompute
+
+    # the load's tiers already follow the customers' last 12 months of contracts
+    assert customer_tier_recompute(today=TODAY) == 0
+    assert Customer.objects.exclude(tier="D").exists()

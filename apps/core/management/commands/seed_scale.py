@@ -41,11 +41,14 @@ from apps.leads.models import Lead
 
 PRESETS: dict[str, dict[str, int]] = {
     "small": {"leads": 10_000, "customers": 2_000, "users": 50, "opportunities": 3_000,
-              "visit_records": 20_000, "installments": 10_000, "payments": 6_000},
+              "visit_records": 20_000, "contracts": 1_000, "installments": 10_000,
+              "payments": 6_000},
     "medium": {"leads": 100_000, "customers": 20_000, "users": 200, "opportunities": 30_000,
-               "visit_records": 200_000, "installments": 100_000, "payments": 60_000},
+               "visit_records": 200_000, "contracts": 10_000, "installments": 100_000,
+               "payments": 60_000},
     "large": {"leads": 1_000_000, "customers": 200_000, "users": 500, "opportunities": 300_000,
-              "visit_records": 2_000_000, "installments": 1_000_000, "payments": 600_000},
+              "visit_records": 2_000_000, "contracts": 100_000, "installments": 1_000_000,
+              "payments": 600_000},
 }  # fmt: skip
 # The loaders of the base company; `--add` runs later loaders over a database that has them.
 BASE_APPS = ("accounts", "customers", "leads")
@@ -98,6 +101,10 @@ class Command(BaseCommand):
         parser.add_argument("--users", type=int, help="number of users (about 11 reps a team)")
         parser.add_argument("--opportunities", type=int, help="number of opportunities")
         parser.add_argument("--visit-records", type=int, help="number of visit records")
+        parser.add_argument(
+            "--contracts", type=int,
+            help="number of contracts (about; instalment plans make up the installments)",
+        )  # fmt: skip
         parser.add_argument(
             "--installments", type=int, help="number of installments (about 4 a contract)"
         )
