@@ -1,12 +1,14 @@
 """The load driver of `make bench` (bench/suite.py): HTTP clients on threads, against the
 gunicorn the bench started on 127.0.0.1, with the standard library only (http.client).
 
-A *client* is a thread that sends its requests one after the other, with no think time by
-default (a closed loop): `run_concurrent` starts `clients` of them on one URL and stops when
-`total` requests have been answered, so the figures are those of `clients` users who all
-click at once, again and again. Each answer's latency is measured on the client (connect, request,
-whole body read); its ``X-Query-Count`` / ``X-Query-Ms`` headers (apps.core.querycount) give
-the queries the server ran for it.
+A *client* is a thread that sends its requests one after the other, waiting a think time
+between them (`make bench` gives 0.5–1.5 s: a user reading the page; none is a closed loop):
+`run_concurrent` starts `clients` of them on one URL and stops when `total` requests have
+been answered, so the figures are those of `clients` users working on that page at once.
+`run_mixed` is the capacity probe: clients without think time over a mix of URLs. Each
+answer's latency is measured on the client (connect, request, whole body read); its
+``X-Query-Count`` / ``X-Query-Ms`` headers (apps.core.querycount) give the queries the server
+ran for it.
 
 Only loopback addresses are ever asked (the bench's own server); every loop is bounded in
 requests and in time.
@@ -200,6 +202,48 @@ def run_concurrent(
                     errors.append(f"HTTP {answer.status}")
             if think_ms:
                 time.sleep(think_ms * random.uniform(0.5, 1.5) / 1000)
+
+    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return Run(answers=answers, seconds=time.perf_counter() - started, errors=errors)
+
+
+def run_mixed(
+    server: Server, targets: list[tuple[str, Auth | None]], *, clients: int, seconds: float
+) -> Run:
+    """The capacity probe: `clients` threads, no think time, each request one of `targets`
+    (path, who) at random, for `seconds`: how many requests a second the server answers when
+    every worker is kept busy by a mix of pages, and the latency that queueing gives them."""
+    lock = threading.Lock()
+    answers: list[Answer] = []
+    errors: list[str] = []
+    deadline = time.monotonic() + seconds
+    rng = random.Random(10)
+    plan = [rng.choice(targets) for _ in range(100_000)]
+    position = 0
+
+    def client() -> None:
+        nonlocal position
+        while True:
+            with lock:
+                if time.monotonic() > deadline or position >= len(plan):
+                    return
+                path, auth = plan[position]
+                position += 1
+            try:
+                answer = server.request(path, auth=auth)
+            except OSError as exc:
+                with lock:
+                    errors.append(f"{type(exc).__name__}: {exc}")
+                continue
+            with lock:
+                answers.append(answer)
+                if answer.status != 200:
+                    errors.append(f"HTTP {answer.status}")
 
     threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
     started = time.perf_counter()

@@ -28,7 +28,10 @@
 #   BENCH_CLIENTS (20), BENCH_REQUESTS (60 per list case), BENCH_REPORT_REQUESTS (20),
 #   BENCH_SERIAL (5, fewer when they take over 10 s), BENCH_CASE_SECONDS (30: no new request
 #   of a case's concurrent part after that; a slow report gets fewer than asked),
-#   BENCH_THINK_MS (0: each client waits 0.5–1.5 × this between its requests),
+#   BENCH_THINK_MS (1000: each client — a user — waits 0.5–1.5 × this between its
+#   requests; 0: back to back, a closed loop that saturates the machine),
+#   BENCH_CAPACITY_SECONDS (20: the capacity probe, the clients without think time over the
+#   mix of list cases; 0: skip it),
 #   BENCH_ONLY (only the cases whose kind or name contains it),
 #   WEB_CONCURRENCY (3 gunicorn workers), BENCH_JSON (also write the raw results there)
 set -euo pipefail
@@ -198,7 +201,8 @@ args=(run --database "$DB" --base-url "http://127.0.0.1:$PORT" --gunicorn-pid "$
   --workers "$WORKERS" --output "$OUTPUT"
   --clients "${BENCH_CLIENTS:-20}" --requests "${BENCH_REQUESTS:-60}"
   --report-requests "${BENCH_REPORT_REQUESTS:-20}" --serial "${BENCH_SERIAL:-5}"
-  --case-seconds "${BENCH_CASE_SECONDS:-30}" --think-ms "${BENCH_THINK_MS:-0}")
+  --case-seconds "${BENCH_CASE_SECONDS:-30}" --think-ms "${BENCH_THINK_MS:-1000}"
+  --capacity-seconds "${BENCH_CAPACITY_SECONDS:-20}")
 [[ -n $JOBS_DB ]] && args+=(--jobs-database "$JOBS_DB")
 [[ -n $JOBS_SKIPPED ]] && args+=(--jobs-skipped "$JOBS_SKIPPED")
 args+=(--jobs-budget "${BENCH_JOBS_BUDGET:-300}")
