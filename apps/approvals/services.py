@@ -20,12 +20,12 @@ from django.utils.translation import gettext as _
 from apps.accounts.models import User
 from apps.core.errors import Conflict
 from apps.notifications.choices import NotificationKind
-from apps.notifications.services import notify
+from apps.notifications.services import Notice, notify, notify_each
 
 from . import registry
 from .choices import ApprovalMode, Decision, RequestStatus, TaskStatus
 from .models import ApprovalDecision, ApprovalPolicy, ApprovalRequest, ApprovalTask
-from .resolution import apply_delegation, head_above, resolve_step
+from .resolution import apply_delegation, heads_above, resolve_step
 
 
 def _today():
@@ -416,7 +416,8 @@ def approval_send_reminders(*, now=None) -> int:
 @transaction.atomic
 def approval_escalate_overdue(*, now=None) -> int:
     """Tell an approver's head about a step waiting past the policy's escalation limit, once per
-    task (same claiming as the reminders)."""
+    task (same claiming as the reminders). Set-based: the claim, the mark, the approvers'
+    heads and the notifications take a fixed number of statements, whatever the tasks."""
     now = now or timezone.now()
     due = list(
         ApprovalTask.objects.select_for_update(skip_locked=True, of=("self",))
@@ -428,24 +429,30 @@ def approval_escalate_overdue(*, now=None) -> int:
         .alias(limit=_hours("request__policy__escalate_after_hours"))
         .filter(created_at__lte=now - F("limit"))
         .select_related("approver__org_unit", "request")
+        .order_by("id")
     )
     if not due:
         return 0
     ApprovalTask.objects.filter(pk__in=[t.pk for t in due]).update(escalated_at=now)
-    for task in due:
-        heads = head_above(task.approver)
-        notify(
-            recipients=heads,
-            kind=NotificationKind.APPROVAL_ESCALATED,
-            title=_("Overdue approval: %(who)s has not decided on %(doc)s")
-            % {"who": task.approver.display_name, "doc": task.request.title},
-            body=_("Step: %(step)s, waiting since %(since)s.")
-            % {
-                "step": task.step_name,
-                "since": f"{timezone.localtime(task.created_at):%Y-%m-%d %H:%M}",
-            },
-            url=task.request.url or "",
-        )
+    heads = heads_above(list({t.approver_id: t.approver for t in due}.values()))
+    notify_each(
+        [
+            Notice(
+                head,
+                _("Overdue approval: %(who)s has not decided on %(doc)s")
+                % {"who": task.approver.display_name, "doc": task.request.title},
+                task.request.url or "",
+                _("Step: %(step)s, waiting since %(since)s.")
+                % {
+                    "step": task.step_name,
+                    "since": f"{timezone.localtime(task.created_at):%Y-%m-%d %H:%M}",
+                },
+            )
+            for task in due
+            for head in heads[task.approver_id]
+        ],
+        kind=NotificationKind.APPROVAL_ESCALATED,
+    )
     return len(due)
 
 

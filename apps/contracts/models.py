@@ -159,6 +159,13 @@ class Contract(models.Model):
             models.Index(fields=["updated_at", "id"], name="contract_sync"),
             # Actuals (goals) and tier recompute: signed contracts by signing date.
             models.Index(fields=["signed_on", "owner"], name="contract_signed_on"),
+            # New customers (goals actuals): whether a customer signed before, one probe per
+            # contract instead of hashing every signed contract.
+            models.Index(
+                fields=["customer", "signed_on", "id"],
+                name="contract_customer_signed",
+                condition=Q(signed_on__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

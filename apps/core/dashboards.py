@@ -16,7 +16,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Count, DecimalField, F, Q, Sum
+from django.db.models import Count, DecimalField, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 
 from apps.accounts.choices import Role
@@ -132,9 +132,9 @@ def _open_stages(qs) -> list[StageFigure]:
         .order_by()
         .values("stage")
         .annotate(
-            n=Count("pk"),
+            n=Count("*"),
             amount=Coalesce(Sum("amount"), ZERO, output_field=_MONEY),
-            stuck=Count("pk", filter=Q(stuck_notified_at__isnull=False)),
+            stuck=Count("stuck_notified_at"),  # the non-null ones: the stuck deals
         )
     )
     for row in rows:
@@ -312,7 +312,9 @@ def _preferred(targets: list) -> dict[tuple[str, int | None, str], Any]:
 
 def _actuals(targets, *, owner_ids: list[int] | None, units: dict | None) -> dict:
     """The actuals of every (metric, period) the targets need: one query each (at most the
-    five metrics × the four period kinds, in practice one per metric)."""
+    five metrics × the four period kinds, in practice one per metric): `goals.actuals` reads
+    what the monthly rollup holds for the period and computes only the rest from the
+    documents."""
     from apps.goals import actuals
 
     found: dict[tuple[str, date, date], Any] = {}
@@ -516,10 +518,20 @@ def team_funnel(*, user: User, now: datetime) -> dict[str, Any]:
     }
 
 
+class _OfGroup(Subquery):
+    """A scalar subquery on the grouping columns of an aggregate query (e.g. a name by the
+    grouped id): not a grouping key itself, so that PostgreSQL evaluates it on the output
+    rows only — after the LIMIT when the query has one and does not sort on it."""
+
+    def get_group_by_cols(self):
+        return []
+
+
 def team_overdue(*, user: User, now: datetime) -> dict[str, Any]:
     """The overdue receivables in `user`'s scope: the total and the aging buckets (the
     receivables figures' aging, one query) and the five customers owing the most overdue
     money (one grouped query)."""
+    from apps.customers.models import Customer
     from apps.receivables.figures import aging
     from apps.receivables.models import Installment
     from apps.receivables.selectors import open_amount_expr, overdue_q
@@ -536,12 +548,17 @@ def team_overdue(*, user: User, now: datetime) -> dict[str, Any]:
     for b in buckets:
         b["width"] = _share(b["amount"], peak)
         b["amount_text"] = whole(b["amount"])
+    # Grouped by the customer id alone and counted with COUNT(*): an index-only scan of the
+    # overdue part of the open-installment covering index (`installment_open_aging`, which
+    # holds the customer but not the id); the name is a subquery that PostgreSQL runs after
+    # the LIMIT, for the five rows shown only.
+    named = Customer.objects.filter(pk=OuterRef("customer_id")).order_by().values("name")[:1]
     customers = list(
         Installment.objects.visible_to(user)
         .filter(overdue_q(today))
         .order_by()
-        .values("customer_id", "customer__name")
-        .annotate(amount=Sum(open_amount_expr()), n=Count("pk"))
+        .values("customer_id")
+        .annotate(amount=Sum(open_amount_expr()), n=Count("*"), customer_name=_OfGroup(named))
         .filter(amount__gt=0)
         .order_by("-amount", "customer_id")[:ROWS_SHOWN]
     )
@@ -564,7 +581,7 @@ def large_contracts(*, user: User, now: datetime) -> dict[str, Any]:
         user=user, filters=ContractFilters(status=ContractStatus.PENDING)
     ).filter(amount__gt=LARGE_CONTRACT)
     totals = pending.order_by().aggregate(
-        n=Count("pk"), amount=Coalesce(Sum("amount"), ZERO, output_field=_MONEY)
+        n=Count("*"), amount=Coalesce(Sum("amount"), ZERO, output_field=_MONEY)
     )
     return {
         "contracts": list(pending.order_by("-amount", "id")[:ROWS_SHOWN]),
@@ -595,7 +612,7 @@ def due_this_week(*, user: User, now: datetime) -> dict[str, Any]:
         .filter(status__in=OPEN_STATUSES, due_date__gte=monday, due_date__lte=sunday)
         .order_by()
         .values("due_date")
-        .annotate(n=Count("pk"), amount=Sum(open_amount_expr()))
+        .annotate(n=Count("*"), amount=Sum(open_amount_expr()))  # index-only: no id
     }
     days = []
     for offset in range(7):
@@ -628,7 +645,7 @@ def overdue_installments(*, user: User, now: datetime) -> dict[str, Any]:
         Installment.objects.visible_to(user)
         .filter(overdue_q(today))
         .aggregate(
-            n=Count("pk"),
+            n=Count("*"),  # not Count("pk"): the open-installment covering index has no id
             amount=Coalesce(Sum(open_amount_expr()), ZERO, output_field=_MONEY),
         )
     )
@@ -644,7 +661,7 @@ def payments_to_allocate(*, user: User, now: datetime) -> dict[str, Any]:
 
     unallocated = payment_list(user=user, unallocated=True)
     totals = unallocated.order_by().aggregate(
-        n=Count("pk"),
+        n=Count("*"),  # from the partial index of unallocated payments alone (no id there)
         amount=Coalesce(Sum(F("amount") - F("allocated_amount"), output_field=_MONEY), ZERO,
                         output_field=_MONEY),
     )  # fmt: skip

@@ -479,10 +479,11 @@ class ScheduledReportRun(models.Model):
 
 
 class ActualMonth(models.Model):
-    """One sealed month of an actual (实际完成, `actuals.py`) per rep and the unit the rep was
-    in on the documents' days: an exact cache of the grouped sums, written only by
-    `rollup.py` from the documents and trusted only while its `ActualMonthState` is fresh
-    (the triggers of migration 0003 bump the state whenever a document of that month changes).
+    """One sealed month of an actual (实际完成, `actuals.py`) — or the sealed first days of the
+    open month (`ActualMonthState.through`) — per rep and the unit the rep was in on the
+    documents' days: an exact cache of the grouped sums, written only by `rollup.py` from the
+    documents and trusted only while its `ActualMonthState` is fresh (the triggers of
+    migrations 0003 and 0004 bump the state whenever a document of that month changes).
     Counts (customers, visits) are whole numbers in the same column."""
 
     metric = models.CharField(_("metric"), max_length=30, choices=Metric.choices)
@@ -517,12 +518,16 @@ class ActualMonthState(models.Model):
     """Whether the `ActualMonth` rows of a (metric, month) may be read: fresh iff the row
     exists and `computed_version` = `version`. The triggers add 1 to `version` whenever a
     document of that month changes; a refresh sets `computed_version` to the version it read
-    in the same snapshot as the documents it summed, and only if nobody bumped it since."""
+    in the same snapshot as the documents it summed, and only if nobody bumped it since.
+    `through`: the last day the rows sum when they hold only the sealed first days of an open
+    month (the current one, or the last one on the first day of the next), else None (the
+    whole month)."""
 
     metric = models.CharField(_("metric"), max_length=30, choices=Metric.choices)
     month = models.DateField(_("month"))
     version = models.BigIntegerField(_("version"), default=0)
     computed_version = models.BigIntegerField(_("computed version"), null=True, blank=True)
+    through = models.DateField(_("summed through"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("monthly actual state")
@@ -532,4 +537,5 @@ class ActualMonthState(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.metric} {self.month:%Y-%m} v{self.version}/{self.computed_version}"
+        through = f" to {self.through}" if self.through else ""
+        return f"{self.metric} {self.month:%Y-%m}{through} v{self.version}/{self.computed_version}"

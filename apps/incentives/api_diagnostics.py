@@ -2,9 +2,10 @@
 registered by apps/api/urls.py:
 
 - `GET reports/process-diagnostics/` — the figures of the diagnostics page;
-- `GET reports/competitors/` — the figures of the competitor analysis, with the documents
-  behind them at `reports/competitors/lost-deals/` and `reports/competitors/mentions/`
-  (cursor pages);
+- `GET reports/competitors/` — the figures of the competitor analysis: the period's totals
+  and a row per competitor (and per name written on lost deals), in cursor pages as every
+  list (`report_pagination`); the documents behind them at `reports/competitors/lost-deals/`
+  and `reports/competitors/mentions/` (cursor pages);
 - `competitors/` — the registry of competitors (list, detail; create and update for admins
   and sales managers).
 
@@ -19,6 +20,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.http import Http404
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status
@@ -26,6 +28,7 @@ from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.api.pagination import CursorPagination
 from apps.api.problems import PROBLEM_CONTENT_TYPE
 from apps.api.schema import ProblemSerializer
 from apps.api.views import ApiGenericViewSet
@@ -33,8 +36,9 @@ from apps.api.views import ApiGenericViewSet
 from . import competitors, diagnostics
 from .forms_diagnostics import CompetitorFilterForm, DiagnosticsFilterForm, DrillDownForm
 from .models import Competitor
+from .report_pagination import PAGE_PARAMETERS, RowCursorPagination
 from .serializers_diagnostics import (
-    CompetitorAnalysisSerializer,
+    CompetitorAnalysisPageSerializer,
     CompetitorSerializer,
     DiagnosticsSerializer,
     LostDealSerializer,
@@ -160,14 +164,22 @@ class CompetitorReportViewSet(_ReportViewSet):
 
     @extend_schema(
         summary=_("Competitor analysis (竞争分析)"),
-        description=_(
-            "Per competitor of the registry, and per name written on lost deals that no "
-            "competitor has: the deals lost in the period (default the last six months), their "
-            "amount and share, per month; per competitor the visit records whose competitor "
-            "information names it (name or alias, whatever the case), per month."
+        description=format_lazy(
+            "{} {}",
+            _(
+                "Per competitor of the registry, and per name written on lost deals that no "
+                "competitor has: the deals lost in the period (default the last six months), "
+                "their amount and share, per month; per competitor the visit records whose "
+                "competitor information names it (name or alias, whatever the case), per month."
+            ),
+            _(
+                "The period's totals come with every page; the rows (`results`) are paged as "
+                "every list, the competitors and the names with lost deals first, then by "
+                "deals lost, amount and mentions (most first) and name."
+            ),
         ),
-        parameters=_PERIOD,
-        responses={status.HTTP_200_OK: CompetitorAnalysisSerializer, **_errors()},
+        parameters=[*_PERIOD, *PAGE_PARAMETERS],
+        responses={status.HTTP_200_OK: CompetitorAnalysisPageSerializer, **_errors()},
     )
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         _gate(request.user)
@@ -176,19 +188,24 @@ class CompetitorReportViewSet(_ReportViewSet):
         result = competitors.competitor_analysis(
             user=request.user, start=data["start"], end=data["end"], team=team
         )
+        paginator = RowCursorPagination()
+        rows = paginator.paginate_rows(
+            result.rows, competitors.row_order, competitors.ROW_ORDER_SIZE, request
+        )
         body = {
             "start": result.start, "end": result.end, "team": team.pk if team else None,
             "lost": result.lost, "amount": result.amount,
             "mentioning_records": result.mentioning_records,
-            "competitors": [
+            **paginator.links(),
+            "results": [
                 {"kind": r.kind, "id": r.id, "name": r.name, "key": r.key, "lost": r.lost,
                  "lost_share": r.lost_share, "amount": r.amount, "amount_share": r.amount_share,
                  "mentions": r.mentions if r.kind == "competitor" else None,
                  "months": [{"month": m, **vars(r.month(m))} for m in result.months]}
-                for r in result.rows
+                for r in rows
             ],
         }  # fmt: skip
-        return Response(CompetitorAnalysisSerializer(body).data)
+        return Response(CompetitorAnalysisPageSerializer(body).data)
 
     def _drill(self, need_competitor: bool) -> tuple[dict, Any, Competitor | None]:
         _gate(self.request.user)
@@ -207,9 +224,6 @@ class CompetitorReportViewSet(_ReportViewSet):
         return ("-entered_at", "-id")
 
     def _page(self, queryset: Any, serializer: Any) -> Response:
-        from apps.api.pagination import CursorPagination
-
-        self.pagination_class = CursorPagination
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(serializer(page, many=True).data)
 
@@ -224,10 +238,11 @@ class CompetitorReportViewSet(_ReportViewSet):
             *_PERIOD,
             OpenApiParameter("competitor", int, description=_("A competitor of the registry.")),
             OpenApiParameter("name", str, description=_("Or a name written on lost deals.")),
+            *PAGE_PARAMETERS,
         ],
         responses={status.HTTP_200_OK: LostDealSerializer(many=True), **_errors()},
     )
-    @action(detail=False, methods=["get"], url_path="lost-deals")
+    @action(detail=False, methods=["get"], url_path="lost-deals", pagination_class=CursorPagination)
     def lost_deals(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data, team, competitor = self._drill(need_competitor=False)
         stays = competitors.lost_deals(
@@ -244,10 +259,11 @@ class CompetitorReportViewSet(_ReportViewSet):
             OpenApiParameter(
                 "competitor", int, required=True, description=_("A competitor of the registry.")
             ),
+            *PAGE_PARAMETERS,
         ],
         responses={status.HTTP_200_OK: MentionSerializer(many=True), **_errors()},
     )
-    @action(detail=False, methods=["get"])
+    @action(detail=False, methods=["get"], pagination_class=CursorPagination)
     def mentions(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         data, team, competitor = self._drill(need_competitor=True)
         records = competitors.mentions(

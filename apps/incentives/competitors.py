@@ -391,6 +391,19 @@ def _mention_rows(
     return q.fetch()
 
 
+ROW_ORDER_SIZE = 7
+
+
+def row_order(row: CompetitorRow) -> tuple[int | str, ...]:
+    """Where a row stands in the analysis: the competitors of the registry and the names
+    with lost deals first, then the most deals lost, the largest amount (in cents), the most
+    mentions, by name; its kind and key make it unique. Plain ints and strings: the API's
+    cursor is this key (`report_pagination`)."""
+    cents = int((row.amount * 100).to_integral_value())
+    return (int(row.kind != "competitor" and row.lost == 0), -row.lost, -cents, -row.mentions,
+            row.name, row.kind, row.key)  # fmt: skip
+
+
 def _share(part: int | Decimal, whole: int | Decimal) -> float | None:
     return round(float(part) * 100 / float(whole), 1) if whole else None
 
@@ -443,11 +456,7 @@ def competitor_analysis(
     for row in rows.values():
         row.lost_share = _share(row.lost, total_lost)
         row.amount_share = _share(row.amount, total_amount)
-    ordered = sorted(
-        rows.values(),
-        key=lambda r: (r.kind != "competitor" and r.lost == 0, -r.lost, -r.amount, -r.mentions,
-                       r.name),
-    )  # fmt: skip
+    ordered = sorted(rows.values(), key=row_order)
     return CompetitorAnalysis(
         start=start, end=end, team=team, months=months, rows=ordered, lost=total_lost,
         amount=total_amount, mentioning_records=mentioning,

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from .models import Competitor
+from .report_pagination import PageLinksSerializer
 
 # --- process diagnostics -------------------------------------------------------------------------
 
@@ -124,14 +125,18 @@ class CompetitorRowSerializer(serializers.Serializer):
     months = CompetitorMonthSerializer(many=True)
 
 
-class CompetitorAnalysisSerializer(serializers.Serializer):
+class CompetitorAnalysisPageSerializer(PageLinksSerializer):
+    """The period's totals, and a page of the rows (`results`) with the standard links."""
+
     start = serializers.DateField()
     end = serializers.DateField()
     team = serializers.IntegerField(allow_null=True)
-    lost = serializers.IntegerField()
+    lost = serializers.IntegerField(help_text=_("Every deal lost in the period."))
     amount = serializers.DecimalField(max_digits=16, decimal_places=2)
-    mentioning_records = serializers.IntegerField()
-    competitors = CompetitorRowSerializer(many=True)
+    mentioning_records = serializers.IntegerField(
+        help_text=_("Visit records naming at least one competitor.")
+    )
+    results = CompetitorRowSerializer(many=True)
 
 
 class LostDealSerializer(serializers.Serializer):

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.apps import apps
+from django.db import connection
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Concat
 from django.shortcuts import get_object_or_404
@@ -21,18 +22,19 @@ from apps.customers.normalization import normalize_email, normalize_phone
 from .models import Lead
 
 
-def lead_scope_q(user: User) -> Q | None:
-    """The filter of the leads `user` may see; None for all of them."""
+def lead_scope_q(user: User, *, prefix: str = "") -> Q | None:
+    """The filter of the leads `user` may see; None for all of them. `prefix` reaches the
+    lead through a relation (e.g. "lead__" from an opportunity)."""
     scope = scope_of(user)
     if scope is Scope.ALL:
         return None
     if scope is Scope.NONE:
-        return Q(pk__in=[])
+        return Q(**{f"{prefix}pk__in": []})
     if scope is Scope.OWN:
-        return Q(holder=user.pk)
+        return Q(**{f"{prefix}holder": user.pk})
     owners, teams = _subtree_ids(user)
     # `holder` is the owner, or minus the team while the lead waits in it (see the model).
-    return Q(holder__in=[*owners, *(-team for team in teams)])
+    return Q(**{f"{prefix}holder__in": [*owners, *(-team for team in teams)]})
 
 
 def _subtree_ids(user: User) -> tuple[list[int], list[int]]:
@@ -77,6 +79,29 @@ def lead_page(leads: QuerySet[Lead], *, number: int, per_page: int) -> tuple[lis
         .order_by("-updated_at", "-id")
     )
     return rows, len(ids) > per_page
+
+
+class IdsFirst:
+    """`queryset` (ordered, ending with a unique key) sliced for a `Paginator` ids first: a
+    page's ids from the filter and ordering columns alone, then only those rows with their
+    joins. As one query, every matching row was read and joined before the sort kept a page
+    of them (the SLA page's 40,000 breached leads of a month for 25: issue 10). `count` is
+    known to the caller (the report's figure), so the paginator asks for no COUNT(*)."""
+
+    def __init__(self, queryset: QuerySet, count: int) -> None:
+        self.queryset = queryset
+        self._count = count
+
+    def count(self) -> int:
+        return self._count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, index: slice) -> list:
+        ids = list(self.queryset.values_list("pk", flat=True)[index])
+        rows = {row.pk: row for row in self.queryset.filter(pk__in=ids)} if ids else {}
+        return [rows[pk] for pk in ids if pk in rows]
 
 
 def lead_list(
@@ -200,25 +225,95 @@ class SlaReport:
     by_grade: list[SlaByGrade]
 
 
-def lead_sla_by_owner(*, user: User, period: tuple[datetime, datetime]) -> list[SlaByOwner]:
-    """The SLA figures per owner of the leads in `user`'s scope due in the period: one
-    grouped query (the owner's name comes from the same query's join), by username."""
-    rows = (
-        _sla_due_in(user, period)
-        .values("owner_id", "owner__username", "owner__first_name", "owner__last_name")
-        .annotate(**_sla_counts())
-        .order_by("owner__username", "owner_id")
+def _add(a: SlaCompliance, b: SlaCompliance) -> SlaCompliance:
+    return SlaCompliance(
+        due=a.due + b.due,
+        responded_in_time=a.responded_in_time + b.responded_in_time,
+        responded_late=a.responded_late + b.responded_late,
+        breached=a.breached + b.breached,
     )
-    result = []
-    for row in rows:
-        owner = None
-        if row["owner_id"] is not None:
-            owner = User(
-                pk=row["owner_id"], username=row["owner__username"],
-                first_name=row["owner__first_name"], last_name=row["owner__last_name"],
-            )  # fmt: skip
-        result.append(SlaByOwner(owner=owner, figures=_figures(row)))
-    return result
+
+
+def _sum(figures: list[SlaCompliance]) -> SlaCompliance:
+    return SlaCompliance(
+        due=sum(f.due for f in figures),
+        responded_in_time=sum(f.responded_in_time for f in figures),
+        responded_late=sum(f.responded_late for f in figures),
+        breached=sum(f.breached for f in figures),
+    )
+
+
+@dataclass(frozen=True)
+class SlaCells:
+    """The SLA figures of some leads per (owner, grade), from which the report's rows per
+    grade, per owner (and per team) and its total are added up; `owners` holds the owners
+    in the report's order (by username, the leads without an owner last as None)."""
+
+    cells: dict[tuple[int | None, str], SlaCompliance]
+    owners: list[User | None]
+
+    def by_grade(self) -> list[SlaByGrade]:
+        grades: dict[str, list[SlaCompliance]] = {}
+        for (_owner, grade), figures in self.cells.items():
+            grades.setdefault(grade, []).append(figures)
+        return [SlaByGrade(grade=g, figures=_sum(grades[g])) for g in sorted(grades)]
+
+    def by_owner(self) -> list[SlaByOwner]:
+        owners: dict[int | None, list[SlaCompliance]] = {}
+        for (owner, _grade), figures in self.cells.items():
+            owners.setdefault(owner, []).append(figures)
+        return [
+            SlaByOwner(owner=person, figures=_sum(owners[person.pk if person else None]))
+            for person in self.owners
+        ]
+
+
+def sla_cells(leads: QuerySet[Lead], *, with_unit: bool = False) -> SlaCells:
+    """The SLA counts of `leads` per (owner, grade) in one query: grouped first (hashed: no
+    sort of the leads, no join per lead), the owners' names (and with `with_unit` their
+    unit's id, name and path, as `owner.org_unit`) joined to the groups after. Grouped by
+    owner with the owner's columns, Postgres joined and sorted every lead of the period
+    (0.15–0.2 s for a month of 1M leads; issue 10)."""
+    grouped, params = (
+        leads.order_by().values("owner_id", "grade").annotate(**_sla_counts()).query
+    ).sql_with_params()
+    users, units = User._meta.db_table, OrgUnit._meta.db_table
+    columns = "u.username, u.first_name, u.last_name"
+    joins = f"LEFT JOIN {users} u ON u.id = c.owner_id"
+    if with_unit:
+        columns += ", u.org_unit_id, ou.name, ou.path"
+        joins += f" LEFT JOIN {units} ou ON ou.id = u.org_unit_id"
+    sql = (
+        f"SELECT c.owner_id, c.grade, c.due, c.in_time, c.late, c.breached, {columns}"  # noqa: S608 (table names)
+        f" FROM ({grouped}) c {joins} ORDER BY u.username, c.owner_id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    cells: dict[tuple[int | None, str], SlaCompliance] = {}
+    owners: dict[int | None, User | None] = {}
+    for owner_id, grade, due, in_time, late, breached, *person in rows:
+        cells[(owner_id, grade)] = SlaCompliance(
+            due=due, responded_in_time=in_time, responded_late=late, breached=breached
+        )
+        if owner_id in owners:
+            continue
+        if owner_id is None:
+            owners[None] = None
+            continue
+        username, first_name, last_name, *unit = person
+        owners[owner_id] = user = User(
+            pk=owner_id, username=username, first_name=first_name, last_name=last_name
+        )
+        if unit and unit[0] is not None:
+            user.org_unit = OrgUnit(pk=unit[0], name=unit[1], path=unit[2])
+    return SlaCells(cells=cells, owners=list(owners.values()))
+
+
+def lead_sla_by_owner(*, user: User, period: tuple[datetime, datetime]) -> list[SlaByOwner]:
+    """The SLA figures per owner of the leads in `user`'s scope due in the period, by
+    username: one query (`sla_cells`)."""
+    return sla_cells(_sla_due_in(user, period)).by_owner()
 
 
 def lead_sla_by_grade(*, user: User, period: tuple[datetime, datetime]) -> list[SlaByGrade]:
@@ -229,16 +324,11 @@ def lead_sla_by_grade(*, user: User, period: tuple[datetime, datetime]) -> list[
 
 
 def lead_sla_report(*, user: User, period: tuple[datetime, datetime]) -> SlaReport:
-    """Total, per owner and per grade in two grouped queries (see `SlaReport`)."""
-    by_grade = lead_sla_by_grade(user=user, period=period)
-    total = SlaCompliance(
-        due=sum(r.figures.due for r in by_grade),
-        responded_in_time=sum(r.figures.responded_in_time for r in by_grade),
-        responded_late=sum(r.figures.responded_late for r in by_grade),
-        breached=sum(r.figures.breached for r in by_grade),
-    )
+    """Total, per owner and per grade from one query (`sla_cells`; see `SlaReport`)."""
+    cells = sla_cells(_sla_due_in(user, period))
+    by_grade = cells.by_grade()
     return SlaReport(
-        total=total, by_owner=lead_sla_by_owner(user=user, period=period), by_grade=by_grade
+        total=_sum([r.figures for r in by_grade]), by_owner=cells.by_owner(), by_grade=by_grade
     )
 
 

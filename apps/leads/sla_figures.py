@@ -20,13 +20,12 @@ from apps.accounts.models import OrgUnit, User
 
 from .models import Lead
 from .selectors import (
-    SlaByGrade,
-    SlaByOwner,
     SlaCompliance,
     SlaReport,
-    _figures,
-    _sla_counts,
+    _add,
     _sla_due_in,
+    _sum,
+    sla_cells,
 )
 from .source_figures import narrow_q
 
@@ -45,15 +44,6 @@ class SlaByTeam:
 class NarrowedSlaReport(SlaReport):
     by_team: list[SlaByTeam]
     breached: QuerySet[Lead]
-
-
-def _add(a: SlaCompliance, b: SlaCompliance) -> SlaCompliance:
-    return SlaCompliance(
-        due=a.due + b.due,
-        responded_in_time=a.responded_in_time + b.responded_in_time,
-        responded_late=a.responded_late + b.responded_late,
-        breached=a.breached + b.breached,
-    )
 
 
 def sla_due(
@@ -75,46 +65,18 @@ def sla_report(
     owner: User | None = None,
 ) -> NarrowedSlaReport:
     """Total (the sum of the grade rows), per grade, per owner and per team (the sum of its
-    owners' rows): two grouped queries; `breached` is the queryset of the breached leads (the
-    page pages it)."""
+    owners' rows), all from one query over the leads due in the period grouped by owner and
+    grade (`selectors.sla_cells`, with the owners' names and units); `breached` is the
+    queryset of the breached leads (the page pages it)."""
     leads = sla_due(user=user, period=period, team=team, owner=owner)
-    counts = _sla_counts()
-    by_grade = [
-        SlaByGrade(grade=row["grade"], figures=_figures(row))
-        for row in leads.values("grade").annotate(**counts).order_by("grade")
-    ]
-    total = SlaCompliance(
-        due=sum(r.figures.due for r in by_grade),
-        responded_in_time=sum(r.figures.responded_in_time for r in by_grade),
-        responded_late=sum(r.figures.responded_late for r in by_grade),
-        breached=sum(r.figures.breached for r in by_grade),
-    )
-    # One query grouped by owner (with the owner's unit): the team rows add up their owners'.
-    by_owner, teams = [], {}
-    owner_rows = (
-        leads.values(
-            "owner_id", "owner__username", "owner__first_name", "owner__last_name",
-            "owner__org_unit_id", "owner__org_unit__name", "owner__org_unit__path",
-        )
-        .annotate(**counts)
-        .order_by("owner__username", "owner_id")
-    )  # fmt: skip
-    for row in owner_rows:
-        person = unit = None
-        if row["owner_id"] is not None:
-            person = User(
-                pk=row["owner_id"], username=row["owner__username"],
-                first_name=row["owner__first_name"], last_name=row["owner__last_name"],
-            )  # fmt: skip
-        figures = _figures(row)
-        by_owner.append(SlaByOwner(owner=person, figures=figures))
-        if row["owner__org_unit_id"] is not None:
-            unit = OrgUnit(
-                pk=row["owner__org_unit_id"], name=row["owner__org_unit__name"],
-                path=row["owner__org_unit__path"],
-            )  # fmt: skip
+    cells = sla_cells(leads, with_unit=True)
+    by_grade, by_owner = cells.by_grade(), cells.by_owner()
+    teams: dict[int | None, SlaByTeam] = {}
+    for row in by_owner:
+        unit = row.owner.org_unit if row.owner is not None else None
         key = unit.pk if unit else None
-        teams[key] = SlaByTeam(unit, _add(teams[key].figures, figures) if key in teams else figures)
+        figures = _add(teams[key].figures, row.figures) if key in teams else row.figures
+        teams[key] = SlaByTeam(unit, figures)
     by_team = sorted(teams.values(), key=lambda r: (r.team is None, r.team.path if r.team else ""))
     breached = (
         leads.filter(sla_breached_at__isnull=False)
@@ -122,5 +84,6 @@ def sla_report(
         .order_by("-sla_breached_at", "-id")
     )
     return NarrowedSlaReport(
-        total=total, by_owner=by_owner, by_grade=by_grade, by_team=by_team, breached=breached
-    )
+        total=_sum([r.figures for r in by_grade]), by_owner=by_owner, by_grade=by_grade,
+        by_team=by_team, breached=breached,
+    )  # fmt: skip

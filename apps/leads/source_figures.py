@@ -26,8 +26,9 @@ unassigned in such a unit) or one **owner**, captured (created) in the period [s
   the conversion opens one) that are now won, and how many. A deal won later counts for the
   period its lead was captured in.
 
-Four grouped queries whatever the number of leads: the leads (by source or channel), their
-total (a median does not add up), the touches, the won opportunities.
+Three grouped queries whatever the number of leads: the leads (by source or channel, and their
+total in the same pass: GROUPING SETS, since a median does not add up), the touches, the won
+opportunities (from the won deals that have a lead, to their lead).
 """
 
 from __future__ import annotations
@@ -36,14 +37,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 
+from django.db import connection
 from django.db.models import (
     Count,
     DecimalField,
-    DurationField,
-    ExpressionWrapper,
-    F,
-    FloatField,
-    Func,
     Q,
     QuerySet,
     Sum,
@@ -55,7 +52,6 @@ from django.utils.translation import gettext_lazy as _
 from apps.accounts.models import OrgUnit, User
 from apps.customers.models import Customer
 from apps.opportunities.choices import Stage
-from apps.opportunities.figures import Median
 from apps.opportunities.models import Opportunity
 
 from .choices import LeadSource, LeadStatus
@@ -157,26 +153,41 @@ def scoped_leads(
     return qs.filter(narrow_q(team=team, owner=owner)).order_by()
 
 
-def _response_seconds() -> Func:
-    """EXTRACT(EPOCH FROM first response − capture), in seconds."""
-    return Func(
-        ExpressionWrapper(F("first_responded_at") - F("created_at"), output_field=DurationField()),
-        template="EXTRACT(EPOCH FROM %(expressions)s)::double precision",
-        output_field=FloatField(),
-    )
+# The figures of a `SourceRow` per `key` and for all (GROUPING SETS): one pass over the leads
+# of the period, where the total's median took a second one (0.1 s each over a month of 1M).
+_SUMS_SQL = """SELECT l.{key}, GROUPING(l.{key}), count(*),
+ count(*) FILTER (WHERE l.first_responded_at IS NOT NULL),
+ count(*) FILTER (WHERE l.status IN (%s, %s)),
+ count(*) FILTER (WHERE l.status = %s),
+ count(*) FILTER (WHERE l.first_response_due_at IS NOT NULL),
+ count(*) FILTER (WHERE l.sla_breached_at IS NOT NULL),
+ percentile_cont(0.5) WITHIN GROUP (ORDER BY
+   EXTRACT(EPOCH FROM l.first_responded_at - l.created_at)::double precision)
+   FILTER (WHERE l.first_responded_at IS NOT NULL)
+FROM ({leads}) l GROUP BY GROUPING SETS ((l.{key}), ())"""
+_SUM_NAMES = ("captured", "contacted", "qualified", "converted", "sla_due", "breached",
+              "response_seconds")  # fmt: skip
 
 
-def _lead_sums() -> dict:
-    responded = Q(first_responded_at__isnull=False)
-    return {
-        "captured": Count("id"),
-        "contacted": Count("id", filter=responded),
-        "qualified": Count("id", filter=Q(status__in=[LeadStatus.QUALIFIED, LeadStatus.CONVERTED])),
-        "converted": Count("id", filter=Q(status=LeadStatus.CONVERTED)),
-        "sla_due": Count("id", filter=Q(first_response_due_at__isnull=False)),
-        "breached": Count("id", filter=Q(sla_breached_at__isnull=False)),
-        "response_seconds": Median(_response_seconds(), filter=responded),
-    }
+def _lead_rows(leads: QuerySet[Lead], key: str) -> tuple[list[dict], float | None]:
+    """The lead figures of a `SourceRow` (captured … response_seconds) of `leads` per `key`
+    ("source" or "channel"), and the median first response of them all."""
+    inner, params = leads.values(
+        key, "status", "created_at", "first_responded_at", "first_response_due_at",
+        "sla_breached_at",
+    ).query.sql_with_params()  # fmt: skip
+    sql = _SUMS_SQL.format(key=connection.ops.quote_name(key), leads=inner)
+    statuses = [LeadStatus.QUALIFIED.value, LeadStatus.CONVERTED.value, LeadStatus.CONVERTED.value]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*statuses, *params])
+        fetched = cursor.fetchall()
+    rows, median = [], None
+    for value, grouping, *sums in fetched:
+        if grouping:
+            median = sums[-1]
+        else:
+            rows.append({key: value, **dict(zip(_SUM_NAMES, sums, strict=True))})
+    return rows, median
 
 
 def _touches(
@@ -194,6 +205,38 @@ def _touches(
         customers = customers.filter(owner__org_unit__path__startswith=team.path)
     on_customer = Q(customer_id__in=customers.values("pk"))
     return touches.filter(on_lead | on_customer)
+
+
+def _won(
+    user: User,
+    start_at,
+    after_end,
+    source: str | None,
+    *,
+    team: OrgUnit | None,
+    owner: User | None,
+    key: str,
+) -> QuerySet:
+    """(source or channel, won deals, Σ amount) of the won opportunities opened from the
+    leads captured in the period, in the scope, narrowed. A join from the won deals that
+    have a lead (few) to their lead: as ``lead IN (the leads of the period)`` Postgres merged
+    the whole lead table by id (0.4 s over 1M leads)."""
+    opportunities = Opportunity.objects.filter(
+        stage=Stage.WON, lead__isnull=False, lead__created_at__gte=start_at,
+        lead__created_at__lt=after_end,
+    )  # fmt: skip
+    scope = lead_scope_q(user, prefix="lead__")
+    if scope is not None:
+        opportunities = opportunities.filter(scope)
+    opportunities = opportunities.filter(narrow_q(team=team, owner=owner, prefix="lead__"))
+    if source:
+        opportunities = opportunities.filter(lead__source=source)
+    return (
+        opportunities.order_by()
+        .values(f"lead__{key}")
+        .annotate(n=Count("id"), amount=Coalesce(Sum("amount"), Value(ZERO), output_field=_MONEY))
+        .values_list(f"lead__{key}", "n", "amount")
+    )
 
 
 def source_figures(
@@ -225,17 +268,12 @@ def source_figures(
             )
         return rows[value]
 
-    for values in leads.values(key).annotate(**_lead_sums()):
+    lead_rows, median = _lead_rows(leads, key)
+    for values in lead_rows:
         row(values.pop(key)).__dict__.update(values)
     for value, n in touches.values(key).annotate(n=Count("id")).values_list(key, "n"):
         row(value).duplicates = n
-    won = (
-        Opportunity.objects.filter(stage=Stage.WON, lead_id__in=leads.values("pk"))
-        .order_by()
-        .values(f"lead__{key}")
-        .annotate(n=Count("id"), amount=Coalesce(Sum("amount"), Value(ZERO), output_field=_MONEY))
-        .values_list(f"lead__{key}", "n", "amount")
-    )
+    won = _won(user, start_at, after_end, source, team=team, owner=owner, key=key)
     for value, n, amount in won:
         r = row(value)
         r.won_deals, r.won_amount = n, amount
@@ -245,5 +283,5 @@ def source_figures(
     total = SourceRow("")
     for r in rows.values():
         total.add(r)
-    total.response_seconds = leads.aggregate(m=_lead_sums()["response_seconds"])["m"]
+    total.response_seconds = median
     return SourceFigures(start=start, end=end, source=source or None, rows=ordered, total=total)

@@ -400,8 +400,9 @@ def lead_sla(request: HttpRequest) -> HttpResponse:
         name = exports.filename("lead-sla", f.start, f.end, *f.file_parts)
         return exports.xlsx_response(content, name)
     # The breached figure counts the very rows the list pages through: no COUNT(*) again.
-    paginator = Paginator(report.breached, SLA_BREACHED_PER_PAGE)
-    paginator.__dict__["count"] = report.total.breached
+    paginator = Paginator(
+        selectors.IdsFirst(report.breached, count=report.total.breached), SLA_BREACHED_PER_PAGE
+    )
     page = paginator.get_page(request.GET.get("page"))
     context.update(
         {

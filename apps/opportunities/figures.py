@@ -51,11 +51,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db import connection
+from django.db import connections
 from django.db.models import (
     Aggregate,
     Case,
     Count,
+    DateField,
     DecimalField,
     DurationField,
     ExpressionWrapper,
@@ -68,7 +69,6 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
 
 from apps.accounts.models import OrgUnit, User
@@ -131,6 +131,28 @@ def _money(value: Decimal | None) -> Decimal:
 
 def _name(first: str | None, last: str | None, username: str | None) -> str:
     return person_name(first or "", last or "") or (username or "")
+
+
+def _with_owners(per_owner: QuerySet, owner_column: str) -> list[dict]:
+    """The rows of `per_owner` (an aggregate grouped by an owner id, `owner_column`), each with
+    the owner's names and unit: one statement, the aggregate as a subquery joined to the users
+    and units afterwards. Grouping by the owner id alone keeps the rows to sort or hash narrow;
+    grouping by the names as well made Postgres sort every deal with them (on disk at scale).
+    Read from the queryset's database (the replica for a report, see apps.core.replica)."""
+    sql, params = per_owner.query.sql_with_params()
+    users, units = User._meta.db_table, OrgUnit._meta.db_table
+    # The ORM's own SQL and the models' table names; every value stays a parameter.
+    statement = (
+        f'SELECT agg.*, u.username AS "owner_username", u.first_name AS "owner_first_name", '  # noqa: S608
+        f'u.last_name AS "owner_last_name", u.org_unit_id AS "owner_unit_id", '
+        f'ou.name AS "owner_unit_name" FROM ({sql}) AS agg '
+        f'INNER JOIN "{users}" u ON u.id = agg."{owner_column}" '
+        f'LEFT OUTER JOIN "{units}" ou ON ou.id = u.org_unit_id'
+    )
+    with connections[per_owner.db].cursor() as cursor:
+        cursor.execute(statement, params)
+        columns = [c.name for c in cursor.description]
+        return [dict(zip(columns, row, strict=True)) for row in cursor.fetchall()]
 
 
 # --- scope ---------------------------------------------------------------------------------
@@ -277,7 +299,7 @@ def stage_durations(
         union = " UNION ALL ".join(f"({sql})" for sql, _params in compiled)
         selects.append(_STAGE_DURATION_SQL.format(i=i, stays=union))
         params += [value for _sql, part_params in compiled for value in part_params]
-    with connection.cursor() as cursor:
+    with connections[stays.db].cursor() as cursor:
         cursor.execute(" UNION ALL ".join(selects), params)
         rows = {i: (n, avg, median) for i, n, avg, median in cursor.fetchall()}
     settings_by_stage = stage_settings() if settings_by_stage is None else settings_by_stage
@@ -351,25 +373,29 @@ def funnel(
 ) -> Funnel:
     """The funnel of the deals created in the period (see the module docstring): one query
     over the deals alone — each carries the furthest stage it reached, so no stage history is
-    joined — read from the `opportunity_created` index."""
+    joined — read from the `opportunity_created` index alone. The deals are counted by
+    (furthest stage, current stage), at most 7 × 7 rows, and the reached counts are sums of
+    those rows: one count per row instead of eight filtered counts per deal."""
     start, end = period
-    per_deal = (
+    groups = (
         Opportunity.objects.filter(owner_q(user, team=team, owner=owner))
         .filter(created_at__gte=start, created_at__lt=end)
         .order_by()
+        .values_list("furthest_stage", "stage")
+        .annotate(n=Count("*"))
     )
-    counts = {
-        f"reached_{i}": Count("id", filter=Q(furthest_stage__in=FUNNEL_STAGES[i:]))
+    created = won = lost = 0
+    reached_by_furthest: dict[str, int] = {}
+    for furthest, stage, n in groups:
+        created += n
+        won += n if stage == Stage.WON else 0
+        lost += n if stage == Stage.LOST else 0
+        reached_by_furthest[furthest] = reached_by_furthest.get(furthest, 0) + n
+    # reached(stage i) = the deals whose furthest stage is stage i or a later one
+    reached = [
+        sum(reached_by_furthest.get(s, 0) for s in FUNNEL_STAGES[i:])
         for i in range(len(FUNNEL_STAGES))
-    }
-    row = per_deal.aggregate(
-        created=Count("id"),
-        won=Count("id", filter=Q(stage=Stage.WON)),
-        lost=Count("id", filter=Q(stage=Stage.LOST)),
-        **counts,
-    )
-    created = row["created"] or 0
-    reached = [row[f"reached_{i}"] or 0 for i in range(len(FUNNEL_STAGES))]
+    ]
     steps = []
     for i, stage in enumerate(FUNNEL_STAGES):
         nxt = reached[i + 1] if i + 1 < len(reached) else None
@@ -381,7 +407,7 @@ def funnel(
                 share=_rate(reached[i], created),
             )
         )
-    return Funnel(created=created, won=row["won"] or 0, lost=row["lost"] or 0, steps=steps)
+    return Funnel(created=created, won=won, lost=lost, steps=steps)
 
 
 # --- win rate and cycle time ---------------------------------------------------------------
@@ -446,18 +472,11 @@ def win_rates(
     module docstring): one query grouped by owner over the won/lost stage-history rows entered
     in the period (the `(stage, entered_at)` index)."""
     start, end = period
-    rows = (
+    per_owner = (
         StageChange.objects.filter(owner_q(user, team=team, owner=owner, prefix="opportunity__"))
         .filter(stage__in=[Stage.WON, Stage.LOST], entered_at__gte=start, entered_at__lt=end)
         .order_by()
-        .values(
-            "opportunity__owner_id",
-            "opportunity__owner__username",
-            "opportunity__owner__first_name",
-            "opportunity__owner__last_name",
-            "opportunity__owner__org_unit_id",
-            "opportunity__owner__org_unit__name",
-        )
+        .values("opportunity__owner_id")
         .annotate(
             won=Count("opportunity_id", filter=Q(stage=Stage.WON), distinct=True),
             lost=Count("opportunity_id", filter=Q(stage=Stage.LOST), distinct=True),
@@ -470,21 +489,20 @@ def win_rates(
     total = ClosedFigures()
     reps: list[ClosedRow] = []
     teams: dict[int | None, ClosedRow] = {}
-    for row in rows:  # one row per owner, not per deal
+    for row in _with_owners(per_owner, "opportunity__owner_id"):  # one row per owner
         figures = ClosedFigures(won=row["won"], lost=row["lost"], cycle_seconds=row["cycle"] or 0.0)
-        unit_id = row["opportunity__owner__org_unit_id"]
+        unit_id = row["owner_unit_id"]
         reps.append(
             ClosedRow(
                 "rep", row["opportunity__owner_id"],
-                _name(row["opportunity__owner__first_name"], row["opportunity__owner__last_name"],
-                      row["opportunity__owner__username"]),
+                _name(row["owner_first_name"], row["owner_last_name"], row["owner_username"]),
                 figures, unit_id=unit_id,
             )
         )  # fmt: skip
         team_row = teams.setdefault(
             unit_id,
-            ClosedRow("team", unit_id, row["opportunity__owner__org_unit__name"] or "",
-                      ClosedFigures(), unit_id=unit_id),
+            ClosedRow("team", unit_id, row["owner_unit_name"] or "", ClosedFigures(),
+                      unit_id=unit_id),
         )  # fmt: skip
         team_row.figures.add(figures)
         total.add(figures)
@@ -510,9 +528,12 @@ class ForecastCell:
     weighted: Decimal = ZERO
 
     def add(self, other: ForecastCell) -> None:
-        self.deals += other.deals
-        self.amount += other.amount
-        self.weighted += other.weighted
+        self.add_values(other.deals, other.amount, other.weighted)
+
+    def add_values(self, deals: int, amount: Decimal, weighted: Decimal) -> None:
+        self.deals += deals
+        self.amount += amount
+        self.weighted += weighted
 
 
 @dataclass(frozen=True)
@@ -532,15 +553,23 @@ class ForecastRow:
     cells: dict[str, ForecastCell] = field(default_factory=dict)
     unit_id: int | None = None
     target: Decimal | None = None
-    # The cells in bucket order, each {"key", "month", "deals", "amount", "weighted"}.
-    ordered: list[dict] = field(default_factory=list)
+    # The total once `forecast` has added every cell (a company's page and API read it
+    # three times per row); None: add the cells up when asked.
+    sealed_total: ForecastCell | None = field(default=None, repr=False, compare=False)
 
     @property
     def total(self) -> ForecastCell:
+        if self.sealed_total is not None:
+            return self.sealed_total
         total = ForecastCell()
         for cell in self.cells.values():
             total.add(cell)
         return total
+
+    def seal(self) -> None:
+        """Keep the total of the cells added so far: the row is complete."""
+        self.sealed_total = None
+        self.sealed_total = self.total
 
     def cell(self, key: str) -> ForecastCell:
         return self.cells.get(key) or ForecastCell()
@@ -632,30 +661,30 @@ def forecast(
         default=Value(Decimal(0)),
         output_field=_MONEY,
     )
+    # The month of a close date: date_trunc of a timestamp (a date would be turned into a
+    # timestamptz first, at a time-zone conversion per deal), back to a date.
     bucket = Case(
         When(expected_close_date__lt=first, then=Value(overdue_month)),
-        default=TruncMonth("expected_close_date"),
+        default=Func(
+            F("expected_close_date"),
+            template="date_trunc('month', %(expressions)s::timestamp)::date",
+            output_field=DateField(),
+        ),
+        output_field=DateField(),
     )
-    rows = (
+    per_owner = (
         Opportunity.objects.filter(owner_q(user, team=team, owner=owner))
         .filter(stage__in=OPEN_STAGES, expected_close_date__lt=horizon)
         .order_by()
         .annotate(bucket=bucket)
-        .values(
-            "owner_id",
-            "owner__username",
-            "owner__first_name",
-            "owner__last_name",
-            "owner__org_unit_id",
-            "owner__org_unit__name",
-            "bucket",
-        )
+        .values("owner_id", "bucket")
         .annotate(
-            deals=Count("id"),
-            amount_sum=Coalesce(Sum("amount"), Value(ZERO), output_field=_MONEY),
-            weighted_sum=Coalesce(
-                Sum(F("amount") * probability / Value(Decimal(100)), output_field=_MONEY),
-                Value(ZERO),
+            deals=Count("*"),
+            amount_sum=Sum("amount"),
+            # Σ (amount × probability), divided by 100 once per cell: the same exact numeric
+            # as Σ (amount × probability / 100) without a numeric division per deal.
+            weighted_sum=ExpressionWrapper(
+                Sum(F("amount") * probability, output_field=_MONEY) / Value(Decimal(100)),
                 output_field=_MONEY,
             ),
         )
@@ -667,27 +696,34 @@ def forecast(
     reps: dict[int, ForecastRow] = {}
     teams: dict[int | None, ForecastRow] = {}
     totals = ForecastRow("total", None, "")
-    for row in rows:  # one row per owner and month, not per deal
+    keys: dict[date, str] = {}
+    for row in _with_owners(per_owner, "owner_id"):  # one row per owner and month, not per deal
         month = row["bucket"]
-        if isinstance(month, datetime):  # date_trunc of a date is a timestamp
-            month = month.date()
-        key = OVERDUE if month < first else month.strftime("%Y-%m")
-        cell = ForecastCell(row["deals"], _money(row["amount_sum"]), _money(row["weighted_sum"]))
-        unit_id = row["owner__org_unit_id"]
-        rep = reps.setdefault(
-            row["owner_id"],
-            ForecastRow("rep", row["owner_id"],
-                        _name(row["owner__first_name"], row["owner__last_name"],
-                              row["owner__username"]), unit_id=unit_id),
-        )  # fmt: skip
-        team_row = teams.setdefault(
-            unit_id,
-            ForecastRow("team", unit_id, row["owner__org_unit__name"] or "", unit_id=unit_id),
-        )
+        key = keys.get(month)
+        if key is None:
+            key = keys[month] = OVERDUE if month < first else month.strftime("%Y-%m")
+        deals, amount = row["deals"], _money(row["amount_sum"])
+        weighted = _money(row["weighted_sum"])
+        unit_id = row["owner_unit_id"]
+        rep = reps.get(row["owner_id"])
+        if rep is None:
+            rep = reps[row["owner_id"]] = ForecastRow(
+                "rep", row["owner_id"],
+                _name(row["owner_first_name"], row["owner_last_name"], row["owner_username"]),
+                unit_id=unit_id,
+            )  # fmt: skip
+        team_row = teams.get(unit_id)
+        if team_row is None:
+            team_row = teams[unit_id] = ForecastRow(
+                "team", unit_id, row["owner_unit_name"] or "", unit_id=unit_id
+            )
         for target_row in (rep, team_row, totals):
-            target_row.cells.setdefault(key, ForecastCell()).add(cell)
+            cell = target_row.cells.get(key)
+            if cell is None:
+                cell = target_row.cells[key] = ForecastCell()
+            cell.add_values(deals, amount, weighted)
     for each in (*reps.values(), *teams.values(), totals):
-        each.ordered = [{"key": b.key, "month": b.month, **vars(each.cell(b.key))} for b in buckets]
+        each.seal()
     by_rep = sorted(reps.values(), key=lambda r: (-r.total.weighted, r.name))
     by_team = sorted(teams.values(), key=lambda r: r.name)
     return Forecast(

@@ -192,6 +192,23 @@ class Opportunity(models.Model):
             models.Index(
                 fields=["id"], include=["owner", "created_at"], name="opportunity_owner_of"
             ),
+            # The open deals by owner and close date, read from the index alone: the weighted
+            # forecast (in owner order for the whole company, so grouped by owner and month
+            # without sorting every deal; a few owners' entries for a team) and the board's
+            # column totals and first cards of a team.
+            models.Index(
+                fields=["owner", "expected_close_date"],
+                include=["stage", "amount", "id"],
+                name="opportunity_open_forecast",
+                condition=Q(stage__in=[s.value for s in OPEN_STAGES]),
+            ),
+            # The board's "won and lost this month" of a team, read from the index alone.
+            models.Index(
+                fields=["owner", "closed_at"],
+                include=["stage", "amount"],
+                name="opportunity_closed",
+                condition=Q(closed_at__isnull=False),
+            ),
             # The stuck-deal job: open deals by the time they entered their stage.
             models.Index(
                 fields=["stage", "stage_entered_at"],

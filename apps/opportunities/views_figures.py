@@ -13,6 +13,7 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from apps.accounts.models import OrgUnit, User
@@ -21,8 +22,11 @@ from apps.leads import exports as xlsx
 from apps.leads.forms import check_period
 from apps.leads.periods import Period, period_bounds, period_dates
 
-from . import exports, figures
+from . import exports, figure_tables, figures
 
+# The pages' templates (in this app: their long tables' rows come from `figure_tables`).
+FORECAST_TEMPLATE = "opportunities/figures/forecast.html"
+FUNNEL_TEMPLATE = "opportunities/figures/funnel.html"
 # Bounded selects: a company has dozens of units and a team a few dozen people.
 MAX_TEAMS = 200
 MAX_PEOPLE = 200
@@ -172,7 +176,7 @@ def forecast(request: HttpRequest) -> HttpResponse:
     stage durations of the period below it."""
     context, f = _context(request, "forecast")
     if f is None:
-        return render(request, "opportunities/forecast.html", context, status=400)
+        return render(request, FORECAST_TEMPLATE, context, status=400)
     settings_by_stage = figures.stage_settings()
     result = figures.forecast(
         user=request.user, team=f.team, owner=f.owner, months=f.months,
@@ -194,13 +198,20 @@ def forecast(request: HttpRequest) -> HttpResponse:
         return xlsx.xlsx_response(content, name)
     context["forecast"] = result
     context["target_rows"] = result.target_rows()
-    context["forecast_tables"] = [
-        {"kind": "rep", "title": _("By rep"), "head": _("Rep"), "rows": result.by_rep},
-    ]
+    tables = [{"kind": "rep", "title": _("By rep"), "head": _("Rep"), "rows": result.by_rep}]
     if f.owner is None:
-        context["forecast_tables"].insert(
+        tables.insert(
             0, {"kind": "team", "title": _("By team"), "head": _("Team"), "rows": result.by_team}
         )
+    list_url = reverse("opportunities:list")
+    for table in tables:
+        table["body"] = figure_tables.forecast_rows(
+            table["rows"], result.buckets, team_query=context["team_query"], list_url=list_url
+        )
+    context["forecast_tables"] = tables
+    context["forecast_total_cells"] = figure_tables.forecast_total_cells(
+        result.totals, result.buckets
+    )
     context["funnel"] = figures.funnel(
         user=request.user, period=f.bounds, team=f.team, owner=f.owner
     )
@@ -209,7 +220,7 @@ def forecast(request: HttpRequest) -> HttpResponse:
         include_current=f.current, settings_by_stage=settings_by_stage,
     )  # fmt: skip
     context["duration_bars"] = _duration_bars(context["durations"])
-    return render(request, "opportunities/forecast.html", context)
+    return render(request, FORECAST_TEMPLATE, context)
 
 
 @login_required
@@ -217,7 +228,7 @@ def funnel(request: HttpRequest) -> HttpResponse:
     """Funnel conversion, stage durations, win rate and cycle time of a period."""
     context, f = _context(request, "funnel")
     if f is None:
-        return render(request, "opportunities/funnel.html", context, status=400)
+        return render(request, FUNNEL_TEMPLATE, context, status=400)
     result = figures.pipeline_figures(
         user=request.user, period=f.bounds, team=f.team, owner=f.owner, include_current=f.current
     )
@@ -235,10 +246,12 @@ def funnel(request: HttpRequest) -> HttpResponse:
             "durations": result.durations,
             "duration_bars": _duration_bars(result.durations),
             "win_rates": result.win_rates,
-            "win_tables": _win_tables(result.win_rates, by_team=f.owner is None),
+            "win_tables": _win_tables(
+                result.win_rates, by_team=f.owner is None, team_query=context["team_query"]
+            ),
         }
     )
-    return render(request, "opportunities/funnel.html", context)
+    return render(request, FUNNEL_TEMPLATE, context)
 
 
 def _last_day(result: figures.Forecast) -> date:
@@ -246,12 +259,17 @@ def _last_day(result: figures.Forecast) -> date:
     return figures.add_months(result.buckets[-1].month, 1) - timedelta(days=1)
 
 
-def _win_tables(rates: figures.WinRates, *, by_team: bool) -> list[dict]:
+def _win_tables(rates: figures.WinRates, *, by_team: bool, team_query: str) -> list[dict]:
     tables = [{"kind": "rep", "title": _("Win rate by rep"), "head": _("Rep"),
                "rows": rates.by_rep}]  # fmt: skip
     if by_team:
         tables.insert(0, {"kind": "team", "title": _("Win rate by team"), "head": _("Team"),
                           "rows": rates.by_team})  # fmt: skip
+    list_url = reverse("opportunities:list")
+    for table in tables:
+        table["body"] = figure_tables.win_rate_rows(
+            table["rows"], team_query=team_query, list_url=list_url
+        )
     return tables
 
 

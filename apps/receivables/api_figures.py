@@ -201,6 +201,31 @@ def _collection_row(row: figures.CollectionRow) -> dict:
     }  # fmt: skip
 
 
+def represent(serializer_class: type[serializers.Serializer], body: dict) -> dict:
+    """`serializer_class(body).data`, field by field with the serializer's own fields (the
+    same output), without the serializer machinery around each of the hundreds of rows of
+    a grouping (it cost more than the report's query does: 448 reps)."""
+
+    def rows(serializer: serializers.Serializer, values: list[dict]) -> list[dict]:
+        fields = list(serializer.fields.items())
+        return [
+            {name: None if row[name] is None else field.to_representation(row[name])
+             for name, field in fields}
+            for row in values
+        ]  # fmt: skip
+
+    data = {}
+    for name, field in serializer_class().fields.items():
+        value = body[name]
+        if isinstance(field, serializers.ListSerializer):
+            data[name] = rows(field.child, value)
+        elif isinstance(field, serializers.Serializer):
+            data[name] = rows(field, [value])[0]
+        else:
+            data[name] = None if value is None else field.to_representation(value)
+    return data
+
+
 class _FiguresViewSet(ApiGenericViewSet):
     pagination_class = None
     filter_backends: list = []
@@ -265,7 +290,7 @@ class ReceivablesAgingReportViewSet(_FiguresViewSet):
             "total": _aging_row(report.total),
             "next": self._next(report.has_next, f),
         }
-        return Response(AgingReportSerializer(body).data)
+        return Response(represent(AgingReportSerializer, body))
 
 
 class CollectionReportViewSet(_FiguresViewSet):
@@ -298,7 +323,7 @@ class CollectionReportViewSet(_FiguresViewSet):
             "total": _collection_row(report.total),
             "next": self._next(report.has_next, f),
         }
-        return Response(CollectionReportSerializer(body).data)
+        return Response(represent(CollectionReportSerializer, body))
 
 
 ROUTES = [

@@ -52,10 +52,13 @@ Each figure is a few grouped SQL aggregates (conditional ``SUM … FILTER (WHERE
 an integer key: the owner, or the customer), never a Python loop over installments, plus one
 small query for the names of the rows found: the aging one aggregate (three for customers: the
 ranking by open amount, the buckets of the page's customers, the total), the collection
-figures three (installments, allocations, write-offs; six for customers). The team rows add
-up their owners' rows and the total adds up the rows, so they always agree. The company-wide
-aging reads only the covering index ``installment_open_aging`` (migration 0002): an
-index-only scan of the open installments.
+figures four (the open installments, those falling due in the period, allocations,
+write-offs; seven for customers). The team rows add up their owners' rows and the total adds
+up the rows, so they always agree. The aging and the open installments' sums read only the
+covering index ``installment_open_aging`` (migration 0002), what falls due in a period only
+``installment_due_order`` (migration 0003): index-only scans, never a pass over the million
+installments. The figures page asks for both reports at once (`aging_and_collection`): one
+pass over the open installments serves the aging and the collection figures.
 """
 
 from __future__ import annotations
@@ -64,6 +67,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import chain
 from typing import Any
 
 from django.db import models
@@ -370,13 +374,10 @@ def aging(
     on = as_of or today()
     key = _key_column(group_by)
     narrow = {"team": team, "owner": owner, "customer": customer}
-    qs = _scoped_installments(user, narrow).filter(status__in=OPEN_STATUSES)
+    qs = _open_installments(user, narrow)
     sums = _aging_sums(on)
-    if key is None:
-        row = _aging_row(None, _company_label(), qs.aggregate(**sums))
-        total = AgingRow(None, row.label)
-        total.add(row)
-        return AgingReport(on, group_by, [row], total)
+    if group_by != "customer":
+        return _aging_report(on, group_by, _grouped_open(qs, key, sums))
     if group_by == "customer":
         limit, offset = _page_bounds(limit, offset)
         search = (search or "").strip()
@@ -396,7 +397,32 @@ def aging(
         rows = _regroup(group_by, by_key, None)
         total = _aging_row(None, str(_("Total")), qs.aggregate(**sums))
         return AgingReport(on, group_by, rows, total, len(ranked) > limit, offset, limit)
-    by_key = {r[key]: _aging_row(r[key], "", r) for r in qs.values(key).annotate(**sums)}
+    raise AssertionError(group_by)  # pragma: no cover (checked by _key_column)
+
+
+def _open_installments(user: User, narrow: dict) -> QuerySet[Installment]:
+    """The open installments of `user`'s scope, narrowed: the aging's, and the open part of
+    the collection figures (the rows of the covering index ``installment_open_aging``)."""
+    return _scoped_installments(user, narrow).filter(status__in=OPEN_STATUSES)
+
+
+def _grouped_open(qs: QuerySet[Installment], key: str | None, sums: dict) -> list[dict]:
+    """`sums` over `qs` per `key` column value (one row for the company)."""
+    if key is None:
+        return [qs.aggregate(**sums)]
+    return list(qs.values(key).annotate(**sums))
+
+
+def _aging_report(on: date, group_by: str, grouped: list[dict]) -> AgingReport:
+    """The aging of a grouping other than the customer one from its grouped sums
+    (`_aging_sums`, per key column value: `_grouped_open`)."""
+    key = _key_column(group_by)
+    if key is None:
+        row = _aging_row(None, _company_label(), grouped[0])
+        total = AgingRow(None, row.label)
+        total.add(row)
+        return AgingReport(on, group_by, [row], total)
+    by_key = {r[key]: _aging_row(r[key], "", r) for r in grouped}
     rows = _regroup(group_by, by_key, lambda k, label: AgingRow(k, label))
     rows.sort(key=lambda r: (-r.open, r.label))
     total = AgingRow(None, str(_("Total")))
@@ -481,19 +507,28 @@ class CollectionReport:
         return self.total.days
 
 
-def _installment_sums(start: date, end: date) -> dict[str, Any]:
-    """Over installments: what falls due in the period, and today's open amounts in four
-    disjoint ranges of due dates (before the start, from the start to the day before the
-    end, on the end, after it), so that each row feeds one sum; the balances add them up."""
+def _open_sums(start: date, end: date, *, only: Q | None = None) -> dict[str, Any]:
+    """Today's open amounts in four disjoint ranges of due dates (before the start, from the
+    start to the day before the end, on the end, after it), so that each row feeds one sum;
+    the balances add them up. Over the open installments: without `only` (a query that keeps
+    the open ones) the sums read only the columns of the covering index
+    ``installment_open_aging``."""
     money = open_amount_expr()
-    is_open = Q(status__in=OPEN_STATUSES)
-    return {
-        "c_due": _sum("amount", Q(due_date__gte=start, due_date__lte=end)),
-        "o_before_start": _sum(money, is_open & Q(due_date__lt=start)),
-        "o_in_period": _sum(money, is_open & Q(due_date__gte=start, due_date__lt=end)),
-        "o_on_end": _sum(money, is_open & Q(due_date=end)),
-        "o_after_end": _sum(money, is_open & Q(due_date__gt=end)),
+    ranges = {
+        "o_before_start": Q(due_date__lt=start),
+        "o_in_period": Q(due_date__gte=start, due_date__lt=end),
+        "o_on_end": Q(due_date=end),
+        "o_after_end": Q(due_date__gt=end),
     }
+    return {name: _sum(money, only & q if only else q) for name, q in ranges.items()}
+
+
+def _installment_sums(start: date, end: date) -> dict[str, Any]:
+    """Over any installments: what falls due in the period (`c_due`), and the open sums of
+    the open ones."""
+    return {"c_due": _sum("amount", Q(due_date__gte=start, due_date__lte=end))} | _open_sums(
+        start, end, only=Q(status__in=OPEN_STATUSES)
+    )
 
 
 def _back_sums(later: Q, *, start: date, end: date, prefix: str = "installment__") -> dict:
@@ -512,28 +547,53 @@ def _back_sums(later: Q, *, start: date, end: date, prefix: str = "installment__
 
 @dataclass
 class _PeriodQueries:
-    """The three sources of a period's figures, scoped and narrowed, not yet grouped."""
+    """The sources of a period's figures, scoped and narrowed, not yet grouped.
+
+    `installments` are those that can have a figure in the period (a customer row each, in
+    the customer grouping). Summed over them or over their two parts that carry every
+    non-zero sum — the open ones (`open_installments`, from the covering index
+    ``installment_open_aging``) and those falling due in the period (`due_installments`,
+    from ``installment_due_order``) — the figures are the same; the two parts are two short
+    index-only scans where `installments` is a pass over the whole table."""
 
     installments: QuerySet[Installment]
+    open_installments: QuerySet[Installment]
+    due_installments: QuerySet[Installment]
     allocations: QuerySet[Allocation]
     write_offs: QuerySet[WriteOff]
     installment_sums: dict[str, Any]
+    open_sums: dict[str, Any]
     allocation_sums: dict[str, Any]
     write_off_sums: dict[str, Any]
 
-    def grouped(self, group_by: str) -> tuple[Iterable[dict], Iterable[dict], Iterable[dict]]:
-        """The three aggregates grouped by `group_by`'s key column (one row each for
-        "company"); the allocations and write-offs by their installment's."""
+    def per_customer(self) -> QuerySet:
+        """Every installment sum per customer, one row per customer with an installment
+        that can have a figure (the ranking of the customer grouping)."""
+        return self.installments.values("customer_id").annotate(**self.installment_sums)
+
+    def grouped(
+        self, group_by: str, *, open_rows: list[dict] | None = None
+    ) -> tuple[Iterable[dict], Iterable[dict], Iterable[dict]]:
+        """The aggregates grouped by `group_by`'s key column (one row each for "company"):
+        the open and the falling-due installments' rows one after the other (each with its
+        own sums), the allocations and write-offs by their installment's. A key with no
+        row has zero figures. `open_rows`: the open installments' rows already read (with
+        `open_sums` among their sums)."""
         key = _key_column(group_by)
+        due = {"c_due": _sum("amount")}
         if key is None:
+            if open_rows is None:
+                open_rows = [self.open_installments.aggregate(**self.open_sums)]
             return (
-                [self.installments.aggregate(**self.installment_sums)],
+                [*open_rows, self.due_installments.aggregate(**due)],
                 [self.allocations.aggregate(**self.allocation_sums)],
                 [self.write_offs.aggregate(**self.write_off_sums)],
             )
         via = f"installment__{key}"
+        if open_rows is None:  # not read yet (nor ever, if the caller only wants the others)
+            open_rows = self.open_installments.values(key).annotate(**self.open_sums)
         return (
-            self.installments.values(key).annotate(**self.installment_sums),
+            chain(open_rows, self.due_installments.values(key).annotate(**due)),
             self.allocations.values(via).annotate(**self.allocation_sums),
             self.write_offs.values(via).annotate(**self.write_off_sums),
         )
@@ -557,8 +617,11 @@ def _period_queries(
         | Q(due_date__lte=end, paid_at__gte=start)
         | Q(due_date__lte=end, status="written_off", updated_at__gte=start_at)
     )
+    installments = _scoped_installments(user, narrow).filter(inst_q)
     return _PeriodQueries(
-        installments=_scoped_installments(user, narrow).filter(inst_q, base),
+        installments=installments.filter(base),
+        open_installments=installments.filter(status__in=OPEN_STATUSES),
+        due_installments=installments.filter(due_date__gte=start, due_date__lte=end),
         allocations=Allocation.objects.filter(
             via_q, reversed_at__isnull=True, allocated_on__gte=start
         ).order_by(),
@@ -566,11 +629,16 @@ def _period_queries(
             via_q, status=WriteOffStatus.APPROVED, approved_at__gte=start_at
         ).order_by(),
         installment_sums=_installment_sums(start, end),
+        open_sums=_open_sums(start, end),
         allocation_sums=_back_sums(Q(allocated_on__gt=end), start=start, end=end)
         | {"collected": _sum("amount", Q(allocated_on__lte=end, installment__due_date__lte=end))},
         write_off_sums=_back_sums(Q(approved_at__gte=after_end), start=start, end=end)
         | {"written_off": _sum("amount", Q(approved_at__lt=after_end))},
     )
+
+
+# The installment sums a row of `_PeriodQueries.grouped` may carry (a missing one is zero).
+INSTALLMENT_SUMS = ("o_before_start", "o_in_period", "o_on_end", "o_after_end", "c_due")
 
 
 def _merge(
@@ -593,14 +661,17 @@ def _merge(
 
     for values in installments:
         row = row_of(values)
-        before_end = values["o_before_start"] + values["o_in_period"]  # due before the end
-        by_end = before_end + values["o_on_end"]  # due on or before the end
-        row.due += values["c_due"]
+        o_before_start, o_in_period, o_on_end, o_after_end, c_due = (
+            values.get(name, ZERO) for name in INSTALLMENT_SUMS
+        )
+        before_end = o_before_start + o_in_period  # due before the end
+        by_end = before_end + o_on_end  # due on or before the end
+        row.due += c_due
         row.to_collect += by_end
-        row.overdue_at_start += values["o_before_start"]
+        row.overdue_at_start += o_before_start
         row.receivable_at_end += by_end
         row.overdue_at_end += before_end
-        row.open_at_end += by_end + values["o_after_end"]
+        row.open_at_end += by_end + o_after_end
     for values in allocations:
         row = row_of(values, "installment__")
         row.collected += values["collected"]
@@ -648,18 +719,14 @@ def collection_figures(
     narrow = {"team": team, "owner": owner, "customer": customer}
     search = (search or "").strip() if group_by == "customer" else ""
     queries = _period_queries(user, start, end, narrow=narrow, search=search)
-    if group_by == "company":
-        row = _merge(group_by, days, *queries.grouped("company"))[None]
-        total = CollectionRow(None, row.label, days)
-        total.add(row)
-        return CollectionReport(start, end, group_by, [row], total)
+    if group_by != "customer":
+        return _collection_report(start, end, group_by, *queries.grouped(group_by))
     if group_by == "customer":
         limit, offset = _page_bounds(limit, offset)
-        installments, _a, _w = queries.grouped("customer")
         page = list(
-            installments.alias(
-                c_open=F("o_before_start") + F("o_in_period") + F("o_on_end") + F("o_after_end")
-            ).order_by("-c_open", "-c_due", "customer_id")[offset : offset + limit + 1]
+            queries.per_customer()
+            .alias(c_open=F("o_before_start") + F("o_in_period") + F("o_on_end") + F("o_after_end"))
+            .order_by("-c_open", "-c_due", "customer_id")[offset : offset + limit + 1]
         )
         ids = [values["customer_id"] for values in page[:limit]]
         queries.allocations = queries.allocations.filter(installment__customer_id__in=ids)
@@ -671,7 +738,26 @@ def collection_figures(
         total = CollectionRow(None, str(_("Total")), days)
         total.add(totals[None])
         return CollectionReport(start, end, group_by, rows, total, len(page) > limit, offset, limit)
-    merged = _merge(group_by, days, *queries.grouped(group_by))
+    raise AssertionError(group_by)  # pragma: no cover (checked by _key_column)
+
+
+def _collection_report(
+    start: date,
+    end: date,
+    group_by: str,
+    installments: Iterable[dict],
+    allocations: Iterable[dict],
+    write_offs: Iterable[dict],
+) -> CollectionReport:
+    """The collection figures of a grouping other than the customer one from its grouped
+    sums (`_PeriodQueries.grouped`)."""
+    days = (end - start).days + 1
+    merged = _merge(group_by, days, installments, allocations, write_offs)
+    if group_by == "company":
+        row = merged[None]
+        total = CollectionRow(None, row.label, days)
+        total.add(row)
+        return CollectionReport(start, end, group_by, [row], total)
     rows = _regroup(group_by, merged, lambda key, label: CollectionRow(key, label, days))
     rows = [row for row in rows if not row.is_empty()]
     rows.sort(key=lambda r: (-r.to_collect, -r.due, r.label))
@@ -679,6 +765,43 @@ def collection_figures(
     for row in rows:
         total.add(row)
     return CollectionReport(start, end, group_by, rows, total)
+
+
+def aging_and_collection(
+    *,
+    user: User,
+    as_of: date | None,
+    start: date,
+    end: date,
+    group_by: str = "company",
+    team: OrgUnit | None = None,
+    owner: User | None = None,
+    customer: Customer | None = None,
+    search: str = "",
+    limit: int = CUSTOMER_PAGE,
+    offset: int = 0,
+) -> tuple[AgingReport, CollectionReport]:
+    """`aging(as_of=…)` and `collection_figures(start=…, end=…)` with the same grouping and
+    narrowing (the figures page and its export), the same reports: but where the grouping
+    is not by customer (whose rows each ranks its own way), the open installments are read
+    once for both, the aging's sums and the collection figures' open sums in one pass."""
+    if end < start:
+        raise ValueError("end is before start")
+    key = _key_column(group_by)
+    common = {"user": user, "group_by": group_by, "team": team, "owner": owner,
+              "customer": customer, "search": search, "limit": limit, "offset": offset}  # fmt: skip
+    if group_by == "customer":
+        return aging(as_of=as_of, **common), collection_figures(start=start, end=end, **common)
+    on = as_of or today()
+    narrow = {"team": team, "owner": owner, "customer": customer}
+    queries = _period_queries(user, start, end, narrow=narrow, search="")
+    # The aging's sums are named a_*, the collection's o_*: one row carries both.
+    grouped = _grouped_open(queries.open_installments, key, _aging_sums(on) | queries.open_sums)
+    _open, allocations, write_offs = queries.grouped(group_by, open_rows=grouped)
+    return (
+        _aging_report(on, group_by, grouped),
+        _collection_report(start, end, group_by, _open, allocations, write_offs),
+    )
 
 
 def _queries_total(

@@ -256,8 +256,9 @@ def figures_page(request: HttpRequest) -> HttpResponse:
     offset = 0 if export else f.offset
     common = {"user": request.user, "group_by": f.group_by, "search": f.q, "limit": limit,
               "offset": offset, **f.narrowing()}  # fmt: skip
-    aging = figures.aging(as_of=f.as_of, **common)
-    collection = figures.collection_figures(start=f.start, end=f.end, **common)
+    aging, collection = figures.aging_and_collection(
+        as_of=f.as_of, start=f.start, end=f.end, **common
+    )
     if export:
         return _xlsx_response(f, aging, collection)
     context.update(

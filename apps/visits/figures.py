@@ -39,6 +39,7 @@ from django.conf import settings
 from django.db.models import (
     Count,
     DecimalField,
+    Exists,
     F,
     OuterRef,
     Q,
@@ -184,6 +185,11 @@ def owner_figures(
 
 
 # --- not visited in N days -----------------------------------------------------------------
+#
+# "Not visited in N days" is "no visit record started since the cutoff": an anti-join
+# (NOT EXISTS) on `visitrecord_started`, not every customer's last visit computed and compared
+# (issue 10: 200k customers, 2M visits). The last visit itself is looked up only for the rows
+# a page shows, or sorts on.
 
 
 def not_visited_days() -> int:
@@ -200,8 +206,18 @@ def last_visit_subquery() -> Subquery:
     )
 
 
+def visited_since(cutoff: datetime | None = None) -> Exists:
+    """Whether the customer (the outer row) has a visit record started at or after `cutoff`
+    (any visit at all without one)."""
+    visits = VisitRecord.objects.filter(customer_id=OuterRef("pk"))
+    if cutoff is not None:
+        visits = visits.filter(started_at__gte=cutoff)
+    return Exists(visits)
+
+
 def not_visited_q(cutoff: datetime) -> Q:
-    return Q(last_visit__isnull=True) | Q(last_visit__lt=cutoff)
+    """Customers whose last visit started before `cutoff`, or never visited: no visit since."""
+    return ~Q(visited_since(cutoff))
 
 
 def not_visited_cutoff(days: int, *, now: datetime | None = None) -> datetime:
@@ -216,6 +232,25 @@ NOT_VISITED_ORDERS = {
 }
 
 
+def _owned_customers(*, user: User, owner_ids: Iterable[int] | None) -> QuerySet[Customer]:
+    """Customers with an owner in `user`'s scope (and among `owner_ids`): unordered."""
+    qs = Customer.objects.visible_to(user).filter(owner__isnull=False)
+    if owner_ids is not None:
+        qs = qs.filter(owner_id__in=list(owner_ids))
+    return qs.order_by()
+
+
+def _not_visited_base(
+    *, user: User, days: int | None, owner_ids: Iterable[int] | None, now: datetime | None
+) -> QuerySet[Customer]:
+    """Customers with an owner in `user`'s scope (and among `owner_ids`) not visited for more
+    than `days` days, or never: unordered, not annotated."""
+    days = not_visited_days() if days is None else days
+    return _owned_customers(user=user, owner_ids=owner_ids).filter(
+        not_visited_q(not_visited_cutoff(days, now=now))
+    )
+
+
 def not_visited_customers(
     *,
     user: User,
@@ -226,18 +261,121 @@ def not_visited_customers(
 ) -> QuerySet[Customer]:
     """Customers with an owner in `user`'s scope not visited for more than `days` days (or
     never), each annotated with `last_visit`, sorted by days since (most first) by default.
-    A queryset: the caller pages it."""
-    days = not_visited_days() if days is None else days
+    A queryset (every row's last visit is looked up to sort them): a page of a large scope
+    reads `NotVisitedPages` instead."""
     qs = (
-        Customer.objects.visible_to(user)
-        .filter(owner__isnull=False)
+        _not_visited_base(user=user, days=days, owner_ids=owner_ids, now=now)
         .select_related("owner")
         .annotate(last_visit=last_visit_subquery())
-        .filter(not_visited_q(not_visited_cutoff(days, now=now)))
     )
-    if owner_ids is not None:
-        qs = qs.filter(owner_id__in=list(owner_ids))
     return qs.order_by(*NOT_VISITED_ORDERS.get(order, NOT_VISITED_ORDERS["days"]))
+
+
+# Beyond this many not-visited customers, their first this many rows (100 pages) are read in
+# the order of an index, a page at a time (see NotVisitedPages); fewer, or deeper, are sorted
+# (a last visit looked up for each).
+STREAM_FROM = 2500
+
+
+class NotVisitedPages:
+    """The customers of `not_visited_customers`, in the same order, sliced for a `Paginator`
+    a page at a time: a page's ids first, then only those rows with their owner and last
+    visit. `count` is the figures' not-visited total (the same rows), so no COUNT(*).
+
+    Sorting on the last visit looks it up for every not-visited customer of the scope
+    (60,000 for a sales director: seconds). So beyond STREAM_FROM of them, the two orders by
+    days read a page in the order of an index and stop after it: most days first are the
+    never-visited customers by id (an anti-join in primary key order), then the others; fewest
+    days first are the customers whose last visit is the most recent before the cutoff (the
+    visits backwards from the cutoff on `visitrecord_started`, each kept when it is its
+    customer's last), then the never-visited by id, descending. Where the first part runs out,
+    deep pages (from row STREAM_FROM: the cost of reading grows with the depth) and the order
+    by name sort the ids on the columns alone; a small list (a rep's, a team's) is sorted
+    whole in one query, as `not_visited_customers`."""
+
+    def __init__(
+        self,
+        *,
+        user: User,
+        count: int,
+        days: int | None = None,
+        owner_ids: Iterable[int] | None = None,
+        order: str = "days",
+        now: datetime | None = None,
+        stream_from: int = STREAM_FROM,
+    ) -> None:
+        days = not_visited_days() if days is None else days
+        self.stream_from = stream_from
+        self.cutoff = not_visited_cutoff(days, now=now)
+        owner_ids = None if owner_ids is None else list(owner_ids)
+        self.customers = _owned_customers(user=user, owner_ids=owner_ids)
+        self.base = self.customers.filter(not_visited_q(self.cutoff))
+        self.order = order if order in NOT_VISITED_ORDERS else "days"
+        self._count = count
+
+    def count(self) -> int:
+        return self._count
+
+    def __len__(self) -> int:
+        return self._count
+
+    def _sorted(self, qs: QuerySet[Customer]) -> QuerySet:
+        """`qs`'s ids in the page's order, sorted on the columns (and the last visit)."""
+        if self.order != "name":
+            qs = qs.annotate(last_visit=last_visit_subquery())
+        return qs.order_by(*NOT_VISITED_ORDERS[self.order]).values_list("pk", flat=True)
+
+    def _never(self) -> QuerySet:
+        """The never-visited customers' ids by id (descending for fewest days first)."""
+        return (
+            self.base.filter(~visited_since())
+            .order_by("-id" if self.order == "-days" else "id")
+            .values_list("pk", flat=True)
+        )
+
+    def _latest_lapsed(self) -> QuerySet:
+        """The customers visited before the cutoff but not since, by their last visit, latest
+        first (then by id, descending): their last visits, read backwards from the cutoff."""
+        later = VisitRecord.objects.filter(customer_id=OuterRef("customer_id")).filter(
+            Q(started_at__gt=OuterRef("started_at"))
+            | Q(started_at=OuterRef("started_at"), pk__gt=OuterRef("pk"))
+        )
+        return (
+            VisitRecord.objects.filter(started_at__lt=self.cutoff)
+            .filter(customer_id__in=self.customers.values("pk"))
+            .filter(~Exists(later))
+            .order_by("-started_at", "-customer_id")
+            .values_list("customer_id", flat=True)
+        )
+
+    def _ids(self, start: int, stop: int) -> list[int]:
+        if self.order == "name" or start >= self.stream_from:
+            return list(self._sorted(self.base)[start:stop])
+        never, lapsed = self.base.filter(~visited_since()), self.base.filter(visited_since())
+        if self.order == "days":
+            first, first_part, rest = self._never(), never, self._sorted(lapsed)
+        else:
+            first, first_part, rest = self._latest_lapsed(), lapsed, self._never()
+        ids = list(first[start:stop])
+        if len(ids) == stop - start:
+            return ids
+        # The first part ran out inside this slice (start + len(ids) rows), or before it.
+        n_first = start + len(ids) if ids or start == 0 else first_part.count()
+        return ids + list(rest[max(0, start - n_first) : stop - n_first])
+
+    def __getitem__(self, index: slice) -> list[Customer]:
+        if not isinstance(index, slice) or index.step not in (None, 1):
+            raise TypeError("NotVisitedPages takes a slice")
+        start = max(0, index.start or 0)
+        stop = self._count if index.stop is None else index.stop
+        if stop <= start:
+            return []
+        with_owner = self.base.select_related("owner").annotate(last_visit=last_visit_subquery())
+        if self._count <= self.stream_from:  # a small list: sorted whole, in one query
+            return list(with_owner.order_by(*NOT_VISITED_ORDERS[self.order])[start:stop])
+        ids = self._ids(start, stop)
+        rows = {c.pk: c for c in with_owner.filter(pk__in=ids)} if ids else {}
+        return [rows[pk] for pk in ids if pk in rows]
 
 
 def days_since(last_visit: datetime | None, *, now: datetime | None = None) -> int | None:
@@ -247,10 +385,15 @@ def days_since(last_visit: datetime | None, *, now: datetime | None = None) -> i
 
 
 def not_visited_counts(
-    *, user: User, days: int | None = None, owner_ids: Iterable[int] | None = None
+    *,
+    user: User,
+    days: int | None = None,
+    owner_ids: Iterable[int] | None = None,
+    now: datetime | None = None,
 ) -> dict[int, int]:
-    """{owner id: number of their customers not visited in `days` days}. One query."""
-    qs = not_visited_customers(user=user, days=days, owner_ids=owner_ids).order_by()
+    """{owner id: number of their customers not visited in `days` days}. One query (an
+    anti-join, no last visit looked up)."""
+    qs = _not_visited_base(user=user, days=days, owner_ids=owner_ids, now=now)
     return dict(qs.values("owner_id").annotate(n=Count("id")).values_list("owner_id", "n"))
 
 

@@ -85,6 +85,9 @@ class VisitPlan(models.Model):
         indexes = [
             models.Index(fields=["owner", "planned_date"], name="visitplan_owner_date"),
             models.Index(fields=["updated_at", "id"], name="visitplan_sync"),
+            # A rep's sync through the API (updated since, in that order): their plans, not
+            # every plan of the company scanned for theirs.
+            models.Index(fields=["owner", "updated_at", "id"], name="visitplan_owner_sync"),
             # The missed-plan job: open plans by date.
             models.Index(
                 fields=["planned_date"],
@@ -202,6 +205,14 @@ class VisitRecord(models.Model):
             models.Index(fields=["owner", "started_at"], name="visitrecord_owner_time"),
             models.Index(fields=["customer", "started_at"], name="visitrecord_customer_time"),
             models.Index(fields=["updated_at", "id"], name="visitrecord_sync"),
+            # The record list's order (newest first) for a head's many reps, a period's visits
+            # of the whole company, and the customers visited since a cutoff from the index
+            # alone (the anti-join of "not visited in N days", apps.visits.figures).
+            models.Index(
+                fields=["started_at", "id"], include=["customer"], name="visitrecord_started"
+            ),
+            # A rep's sync through the API (updated since, in that order).
+            models.Index(fields=["owner", "updated_at", "id"], name="visitrecord_owner_sync"),
         ]
 
     def __str__(self) -> str:

@@ -84,9 +84,7 @@ def visit_record_list(
         qs = qs.filter(customer_id=customer)
     term = search.strip()
     if term:
-        qs = qs.filter(
-            Q(customer__name__ilike_contains=term) | Q(lead__company_name__icontains=term)
-        )
+        qs = qs.filter(_search_q(term))
     if date_from is not None:
         qs = qs.filter(started_at__gte=period_bounds(date_from, date_from)[0])
     if date_to is not None:
@@ -94,6 +92,32 @@ def visit_record_list(
     if effective is not None:
         qs = qs.filter(is_effective=effective)
     return qs.order_by("-started_at", "-id")
+
+
+# A search names at most this many customers and leads for their records to be looked up by
+# id; a search that names more (a common word) filters the records in their order instead.
+SEARCH_IDS = 1000
+
+
+def _search_q(term: str, *, limit: int = SEARCH_IDS) -> Q:
+    """Records of a customer whose name contains `term` (ILIKE, the trigram index) or of a lead
+    whose company name does (as `icontains`). A rare name is a few customers or leads, found
+    by their name indexes first: their records by the customer and lead indexes, where the
+    join would walk the scope's records newest first looking for them (2M at scale). Two
+    queries of at most `limit` + 1 ids."""
+    customers = list(
+        Customer.objects.filter(name__ilike_contains=term)
+        .order_by()
+        .values_list("pk", flat=True)[: limit + 1]
+    )
+    leads = list(
+        Lead.objects.filter(company_name__ngram_contains=term)  # = icontains, by the n-grams
+        .order_by()
+        .values_list("pk", flat=True)[: limit + 1]
+    )
+    if len(customers) <= limit and len(leads) <= limit:
+        return Q(customer_id__in=customers) | Q(lead_id__in=leads)
+    return Q(customer__name__ilike_contains=term) | Q(lead__company_name__icontains=term)
 
 
 def visit_record_get(*, user: User, pk: int) -> VisitRecord:

@@ -218,15 +218,12 @@ def figures_page(request: HttpRequest) -> HttpResponse:
         )
         if request.GET.get("format") == "xlsx":
             return _figures_xlsx(result, team=team, owner=owner)
-        customers = fig.not_visited_customers(
-            user=request.user, days=days, owner_ids=result.owner_ids,
-            order=data.get("order") or "days",
-        )  # fmt: skip
-        paginator = Paginator(customers, NOT_VISITED_PER_PAGE)
         # Counted per owner with the figures (one grouped query): no second COUNT(*).
-        paginator.__dict__["count"] = result.not_visited
-        page = paginator.get_page(request.GET.get("page"))
-        page.object_list = list(page.object_list)
+        customers = fig.NotVisitedPages(
+            user=request.user, count=result.not_visited, days=days,
+            owner_ids=result.owner_ids, order=data.get("order") or "days",
+        )  # fmt: skip
+        page = Paginator(customers, NOT_VISITED_PER_PAGE).get_page(request.GET.get("page"))
         for customer in page.object_list:
             customer.days_since = fig.days_since(customer.last_visit)
         base = {"period": data["period"], "start": start.isoformat(),

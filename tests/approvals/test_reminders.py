@@ -78,3 +78,23 @@ def test_reminder_and_escalation_jobs_run_in_a_real_worker_once(org, policy, wor
     assert (
         Notification.objects.filter(recipient=org.manager1, kind="approval_escalated").count() == 1
     )
+
+
+def test_escalation_of_many_steps_costs_the_queries_of_one(org, policy, django_assert_num_queries):
+    # given one overdue step: the claim, the mark, the heads, the notification, the e-mail
+    # preferences (and the savepoint pair of the test's transaction)
+    age(approval_submit(document=make_memo(org.rep1a), by=org.rep1a), 49)
+    with django_assert_num_queries(7):
+        assert approval_escalate_overdue() == 1
+    # when three more, waiting on three approvers, are overdue
+    for rep in (org.rep1b, org.rep2a, org.rep3a):
+        age(approval_submit(document=make_memo(rep), by=rep), 49)
+    with django_assert_num_queries(7):
+        assert approval_escalate_overdue() == 3
+    # then each approver's head was told once per step: sup1's and sup2's head is manager1,
+    # sup3's manager2, with the step's approver named
+    escalated = Notification.objects.filter(kind="approval_escalated")
+    assert sorted(escalated.values_list("recipient__username", flat=True)) == [
+        "manager1", "manager1", "manager1", "manager2",
+    ]  # fmt: skip
+    assert escalated.filter(recipient=org.manager2, title__contains=org.sup3.display_name).exists()

@@ -385,6 +385,24 @@ def test_supervisor_sees_the_teams_overdue_by_bucket_and_top_customers(client, o
     ]
 
 
+def test_customers_owing_the_most_show_their_name_installments_and_open_amount(client, org):
+    # given a customer with two overdue installments (one partly paid), another with one
+    on = today()
+    owing = customer(org.rep1a, "华南机电有限公司")
+    installment(org.rep1a, "3000.00", on - timedelta(days=5), customer=owing)
+    installment(org.rep1b, "2500.00", on - timedelta(days=40), status="partially_paid",
+                paid_amount=Decimal("500.00"), customer=owing)  # fmt: skip
+    installment(org.rep1a, "900.00", on + timedelta(days=5), customer=owing)
+    other = installment(org.rep1b, "4000.00", on - timedelta(days=70))
+    # when
+    overdue = panel(home(client, org.sup1), "team-overdue")
+    # then the largest open overdue amount first: 3,000 + 2,000, then 4,000
+    assert re.findall(r'data-customer="(\d+)"', overdue) == [str(owing.pk), str(other.customer_id)]
+    first = re.search(rf'data-customer="{owing.pk}".*?</a>', overdue, re.S).group(0)
+    assert "华南机电有限公司" in first and "2 installments" in first and "5,000.00" in first
+    assert other.customer.name in overdue
+
+
 def test_large_contracts_pending_are_those_over_200000_in_scope(client, org):
     # given
     big = contract(org.rep1a, "300000.00", status="pending")
@@ -396,6 +414,7 @@ def test_large_contracts_pending_are_those_over_200000_in_scope(client, org):
     manager2 = panel(home(client, org.manager2), "large-contracts")
     # then
     assert attr(manager1, "data-count") == "1"
+    assert 'data-figure="large-amount"><span class="dash-figure-value money">300,000<' in manager1
     assert re.findall(r'data-contract="(\d+)"', manager1) == [str(big.pk)]
     assert re.findall(r'data-contract="(\d+)"', manager2) == [str(other.pk)]
     assert 'href="/contracts/?status=pending"' in manager1

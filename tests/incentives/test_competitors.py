@@ -288,7 +288,7 @@ def test_a_team_outside_the_scope_is_404(client, org, registry):
 def test_api_gives_the_same_figures(org, registry, deals, visits):
     # manager1 heads dept1 (rep1a, rep1b, rep2a): L1, L2; V1, V2, V3
     body = api(org.manager1).get(API, PERIOD).json()
-    dmg = next(r for r in body["competitors"] if r["name"] == "德马吉森精机")
+    dmg = next(r for r in body["results"] if r["name"] == "德马吉森精机")
     assert (dmg["lost"], dmg["amount"], dmg["mentions"]) == (2, "400.00", 3)
     assert dmg["months"][1] == {"month": "2026-11-01", "lost": 1, "amount": "100.00",
                                 "mentions": 2}  # fmt: skip
@@ -300,6 +300,73 @@ def test_api_gives_the_same_figures(org, registry, deals, visits):
     assert [m["visit_record"] for m in mentions.json()["results"]] == [
         visits["V4"].pk, visits["V2"].pk
     ]  # fmt: skip
+
+
+def test_api_pages_the_rows_in_the_order_of_the_analysis(org, registry, deals, visits):
+    # given the analysis's rows: 2 competitors of the registry and 2 names written on lost
+    # deals (rival co, 大隈), and two more names lost to once each, tied on every figure but
+    # the name
+    lost(org.rep1a, "Zeta Tools", "50.00", date(2026, 11, 14), "L8")
+    lost(org.rep1b, "Alpha Tools", "50.00", date(2026, 11, 15), "L9")
+    expected = [r.name for r in analysis(org.admin).rows]
+    assert len(expected) == 6
+    client = api(org.admin)
+    # when it is walked two rows at a time, by the `next` links
+    first = client.get(API, {**PERIOD, "page_size": 2}).json()
+    pages, url = [first], first["next"]
+    while url:
+        pages.append(client.get(url).json())
+        url = pages[-1]["next"]
+    # then every row comes once, in the analysis's order, with the period's totals each time
+    assert [[r["name"] for r in p["results"]] for p in pages] == [
+        expected[0:2], expected[2:4], expected[4:6]
+    ]  # fmt: skip
+    assert {(p["lost"], p["amount"], p["mentioning_records"]) for p in pages} == {(8, "970.00", 4)}
+    assert first["previous"] is None and pages[-1]["next"] is None
+    assert all(p["resume"] is None for p in pages)
+    # and the `previous` links walk back the same pages
+    back = client.get(pages[-1]["previous"]).json()
+    assert [r["name"] for r in back["results"]] == expected[2:4]
+    assert [r["name"] for r in client.get(back["previous"]).json()["results"]] == expected[0:2]
+    # and the default page holds them all (50 a page)
+    assert [r["name"] for r in client.get(API, PERIOD).json()["results"]] == expected
+
+
+def test_schema_describes_the_paged_report_and_drill_downs(org, registry, deals):
+    schema = APIClient().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    schema = schema.json()
+
+    def component(ref: str) -> dict:
+        return schema["components"]["schemas"][ref.rsplit("/", 1)[-1]]
+
+    def ok(path: str) -> dict:
+        operation = schema["paths"][path]["get"]
+        assert {"cursor", "page_size"} <= {p["name"] for p in operation["parameters"]}, path
+        return component(operation["responses"]["200"]["content"]["application/json"]["schema"]
+                         ["$ref"])  # fmt: skip
+
+    # the report: its totals and the standard links and results, as answered
+    page = ok(API)
+    body = api(org.admin).get(API, {**PERIOD, "page_size": 1}).json()
+    assert set(page["required"]) == set(body) == {
+        "start", "end", "team", "lost", "amount", "mentioning_records", "next", "previous",
+        "resume", "results",
+    }  # fmt: skip
+    assert page["properties"]["next"]["nullable"] and body["next"]
+    row = component(page["properties"]["results"]["items"]["$ref"])
+    assert set(row["properties"]) == set(body["results"][0])
+    # the drill-downs: the standard cursor pages
+    for path in (f"{API}lost-deals/", f"{API}mentions/"):
+        assert set(ok(path)["required"]) == {"next", "previous", "resume", "results"}, path
+
+
+@pytest.mark.parametrize(
+    "cursor", ["not-a-cursor", "eyJwIjpbMSwyXX0", "eyJwIjpbW10sW10sW10sW10sW10sW10sW11dfQ"]
+)
+def test_api_with_a_cursor_not_made_here_is_a_400(org, registry, deals, cursor):
+    response = api(org.admin).get(API, {**PERIOD, "cursor": cursor})
+    assert response.status_code == 400
+    assert [e["field"] for e in response.json()["errors"]] == ["cursor"]
 
 
 @pytest.mark.parametrize(

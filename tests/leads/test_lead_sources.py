@@ -134,6 +134,46 @@ def test_team_and_owner_narrowing(org, march):
     ]  # fmt: skip
 
 
+def test_won_deals_count_those_of_the_leads_of_the_period_scope_and_narrowing(capture, org, march):
+    # given a won deal of team 2's March lead (L5), one of rep1a's April lead, and a won deal
+    # of team 1 opened without a lead
+    opportunity(march["l5"], "won", "800.00")
+    opportunity(march["april"], "won", "300.00")
+    Opportunity.objects.create(
+        name="No lead", customer=Customer.objects.create(name="直客", owner=org.rep1a),
+        owner=org.rep1a, amount=Decimal("900.00"), stage="won", stage_entered_at=at(20),
+    )  # fmt: skip
+    # then sup1 (team 1) counts only L1's deal; the admin L5's as well, under its source
+    won = {r.source: (r.won_deals, r.won_amount)
+           for r in source_figures(user=org.sup1, start=START, end=END).rows}  # fmt: skip
+    assert won == {LeadSource.WEB_FORM: (1, Decimal("5000.00")),
+                   LeadSource.EXHIBITION: (0, Decimal("0.00"))}  # fmt: skip
+    result = source_figures(user=org.admin, start=START, end=END)
+    assert (_row(result, LeadSource.EXHIBITION).won_deals, result.total.won_amount) == (
+        1, Decimal("5800.00"),
+    )  # fmt: skip
+    # narrowed to team 2, to rep1b, and per channel
+    by_team = source_figures(user=org.admin, start=START, end=END, team=org.team2)
+    assert (by_team.total.won_deals, by_team.total.won_amount) == (1, Decimal("800.00"))
+    by_owner = source_figures(user=org.admin, start=START, end=END, owner=org.rep1b)
+    assert by_owner.total.won_deals == 0
+    channels = source_figures(user=org.admin, start=START, end=END, source=LeadSource.EXHIBITION)
+    assert [(r.channel, r.won_deals) for r in channels.rows] == [("工博会", 0), ("", 1)]
+
+
+def test_the_total_median_is_of_all_the_leads_not_of_the_rows(org, march):
+    # the medians per source are 3 h (2 h, 4 h) and 1 h; the total's is of 1, 2 and 4 h —
+    # and for the admin, of 1, 2, 4 and 10 h
+    rows = source_figures(user=org.sup1, start=START, end=END)
+    assert [r.response_hours for r in rows.rows] == [3.0, 1.0]
+    assert rows.total.response_hours == 2.0
+    assert source_figures(user=org.admin, start=START, end=END).total.response_hours == 3.0
+    assert source_figures(user=org.rep1b, start=START, end=END).total.response_hours == 4.0
+    # a period without a lead has none
+    empty = source_figures(user=org.admin, start=date(2025, 1, 1), end=date(2025, 1, 31))
+    assert (empty.rows, empty.total.captured, empty.total.response_hours) == ([], 0, None)
+
+
 def test_one_source_is_broken_down_by_channel(org, march):
     with translation.override("en"):
         result = source_figures(user=org.admin, start=START, end=END, source=LeadSource.EXHIBITION)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from apps.core.navigation import nav_for
 from apps.leads.models import Lead
 from apps.leads.periods import Period, period_bounds, period_dates
-from apps.leads.selectors import lead_sla_by_owner
+from apps.leads.selectors import lead_sla_by_owner, lead_sla_report
 from tests.api.conftest import assert_problem
 from tests.factories import UserFactory
 
@@ -109,6 +109,62 @@ def test_page_pages_the_breached_leads(client, capture, territories, org):
     # then
     assert (len(first.object_list), first.paginator.num_pages) == (25, 2)
     assert len(second.object_list) == 2
+
+
+def test_page_pages_the_breached_leads_in_the_order_of_the_list(client, capture, territories, org):
+    # given 27 breached leads of team 1 due in March, some breached at the same time
+    for i in range(27):
+        lead = due(capture(region="上海").lead, at(1 + i // 2), breached=True)
+    client.force_login(org.sup1)
+    # when both pages are read
+    first = client.get(PAGE, MARCH).context
+    second = client.get(PAGE, {**MARCH, "page": 2}).context
+    # then they hold the report's breached leads in its order (latest breach, then id, first)
+    listed = [*first["page"].object_list, *second["page"].object_list]
+    assert listed == list(first["report"].breached)
+    assert listed[0] == lead and len(set(listed)) == 27
+
+
+def test_rows_per_owner_team_and_grade_add_up_with_leads_without_owner_or_unit(
+    client, capture, territories, org
+):
+    # given, due in March: rep1a two leads in grades A and B (one late), a rep without a unit
+    # one (grade C, breached), and a lead waiting in team 1 without an owner (grade A)
+    a = due(capture(region="上海").lead, at(3), responded=timedelta(minutes=-1), grade="A")
+    b = due(capture(region="上海").lead, at(4), responded=timedelta(hours=1), grade="B")
+    loner = UserFactory(username="zz-loner", role="rep", org_unit=None)
+    c = due(capture(region="上海").lead, at(5), breached=True, grade="C")
+    waiting = due(capture(region="上海").lead, at(6), grade="A")
+    Lead.objects.filter(pk__in=[a.pk, b.pk]).update(owner=org.rep1a, team=org.team1)
+    Lead.objects.filter(pk=c.pk).update(owner=loner, team=None)
+    Lead.objects.filter(pk=waiting.pk).update(owner=None, team=org.team1, status="new")
+    client.force_login(org.admin)
+    # when
+    report = client.get(PAGE, MARCH).context["report"]
+
+    def figures(f):
+        return (f.due, f.responded_in_time, f.responded_late, f.breached)
+
+    # then per owner by username, the leads without an owner last
+    assert [(r.owner.username if r.owner else None, figures(r.figures))
+            for r in report.by_owner] == [
+        ("rep1a", (2, 1, 1, 0)), ("zz-loner", (1, 0, 0, 1)), (None, (1, 0, 0, 0)),
+    ]  # fmt: skip
+    # per team: rep1a's unit; the rep without a unit and the lead without an owner together
+    assert [(r.team.pk if r.team else None, figures(r.figures)) for r in report.by_team] == [
+        (org.team1.pk, (2, 1, 1, 0)), (None, (2, 0, 0, 1)),
+    ]  # fmt: skip
+    # per grade, and the total is their sum; the API answers the same
+    assert [(r.grade, figures(r.figures)) for r in report.by_grade] == [
+        ("A", (2, 1, 0, 0)), ("B", (1, 0, 1, 0)), ("C", (1, 0, 0, 1)),
+    ]  # fmt: skip
+    assert figures(report.total) == (4, 1, 1, 1)
+    api = lead_sla_report(user=org.admin, period=period_bounds(date(2025, 3, 1),
+                                                               date(2025, 3, 31)))  # fmt: skip
+    assert (api.total, api.by_grade) == (report.total, report.by_grade)
+    assert [(r.owner.pk if r.owner else None, r.figures) for r in api.by_owner] == [
+        (r.owner.pk if r.owner else None, r.figures) for r in report.by_owner
+    ]
 
 
 def test_page_of_another_supervisor_excludes_team_1(client, org, march):

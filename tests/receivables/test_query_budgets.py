@@ -149,7 +149,7 @@ def add_report_customers(org, n: int) -> list[Marker]:
 
 BY_CUSTOMER = {"group_by": "customer"}
 LISTS = {
-    "receivables:workbench": ListCase("/receivables/", "finance", add_workbench, budget=6),
+    "receivables:workbench": ListCase("/receivables/", "finance", add_workbench, budget=5),
     "receivables:my_overdue": ListCase(
         "/receivables/my-overdue/", "sup1", add_my_overdue, budget=3
     ),
@@ -195,7 +195,7 @@ LISTS = {
         "/api/v1/reports/collection/",
         "manager1",
         add_report_customers,
-        budget=9,
+        budget=10,
         data=BY_CUSTOMER,
     ),
 }
