@@ -402,14 +402,18 @@ def approval_send_reminders(*, now=None) -> int:
     if not due:
         return 0
     ApprovalTask.objects.filter(pk__in=[t.pk for t in due]).update(reminded_at=now)
-    for task in due:
-        notify(
-            recipients=[task.approver],
-            kind=NotificationKind.APPROVAL_REMINDER,
-            title=_("Reminder: waiting for your approval: %(doc)s") % {"doc": task.request.title},
-            body=_("Step: %(step)s.") % {"step": task.step_name},
-            url=task.request.url or "",
-        )
+    notify_each(
+        [
+            Notice(
+                task.approver,
+                _("Reminder: waiting for your approval: %(doc)s") % {"doc": task.request.title},
+                task.request.url or "",
+                _("Step: %(step)s.") % {"step": task.step_name},
+            )
+            for task in due
+        ],
+        kind=NotificationKind.APPROVAL_REMINDER,
+    )
     return len(due)
 
 

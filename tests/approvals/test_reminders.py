@@ -98,3 +98,24 @@ def test_escalation_of_many_steps_costs_the_queries_of_one(org, policy, django_a
         "manager1", "manager1", "manager1", "manager2",
     ]  # fmt: skip
     assert escalated.filter(recipient=org.manager2, title__contains=org.sup3.display_name).exists()
+
+
+def test_reminders_of_many_steps_cost_the_queries_of_one(org, policy, django_assert_num_queries):
+    # given one step past the reminder limit: the claim, the mark, the notification, the e-mail
+    # preferences (and the savepoint pair of the test's transaction)
+    age(approval_submit(document=make_memo(org.rep1a), by=org.rep1a), 25)
+    with django_assert_num_queries(6):
+        assert approval_send_reminders() == 1
+    # when three more, waiting on three approvers, are past it
+    requests = {}
+    for rep in (org.rep1b, org.rep2a, org.rep3a):
+        requests[rep.username] = approval_submit(document=make_memo(rep), by=rep)
+        age(requests[rep.username], 25)
+    with django_assert_num_queries(6):
+        assert approval_send_reminders() == 3
+    # then each approver was reminded once per step, linked to that step's document
+    reminded = Notification.objects.filter(kind="approval_reminder")
+    assert sorted(reminded.values_list("recipient__username", flat=True)) == [
+        "sup1", "sup1", "sup2", "sup3",
+    ]  # fmt: skip
+    assert reminded.get(recipient=org.sup3).url == requests["rep3a"].url
