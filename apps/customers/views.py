@@ -6,14 +6,12 @@ Thin: reads go through `selectors` (data scope: out of sight is a 404), writes t
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -22,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from apps.core.errors import Conflict
+from apps.core.pagination import paginate
 
 from . import credit, development, pool, selectors, services
 from .choices import ApplicationStatus
@@ -35,49 +34,6 @@ from .forms import (
     ReasonForm,
 )
 from .models import Customer
-
-PER_PAGE = 50
-
-
-@dataclass
-class Page:
-    """A page of a list without an exact COUNT(*) of the table (DESIGN.md "Scale"): one row
-    more than shown is read to know whether a next page exists."""
-
-    number: int
-    object_list: list[Any] = field(default_factory=list)
-    has_next: bool = False
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_other_pages(self) -> bool:
-        return self.has_next or self.has_previous
-
-    @property
-    def next_page_number(self) -> int:
-        return self.number + 1
-
-    @property
-    def previous_page_number(self) -> int:
-        return self.number - 1
-
-    @property
-    def start_index(self) -> int:
-        return (self.number - 1) * PER_PAGE + 1 if self.object_list else 0
-
-    @property
-    def end_index(self) -> int:
-        return (self.number - 1) * PER_PAGE + len(self.object_list)
-
-
-def paginate(queryset: QuerySet, raw_page: str | None) -> Page:
-    number = int(raw_page) if raw_page and raw_page.isdigit() and int(raw_page) > 0 else 1
-    start = (number - 1) * PER_PAGE
-    rows = list(queryset[start : start + PER_PAGE + 1])
-    return Page(number=number, object_list=rows[:PER_PAGE], has_next=len(rows) > PER_PAGE)
 
 
 def _partial(request: HttpRequest) -> bool:

@@ -18,7 +18,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
@@ -29,6 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from apps.accounts.selectors import seller_name
 from apps.core.errors import Conflict
+from apps.core.pagination import paginate
 
 from . import products as catalogue
 from . import quotes
@@ -36,49 +36,7 @@ from .choices import QuoteStatus
 from .forms_quotes import ProductFilterForm, ProductForm, QuoteHeaderForm, lines_from_post
 from .models import Product, Quote
 
-PER_PAGE = 50
 LINE_KEY = re.compile(r"^lines\[(\d+)\]\.(\w+)$")
-
-
-@dataclass
-class Page:
-    """A page of a list without an exact COUNT(*): one row more than shown tells whether a
-    next page exists (DESIGN.md "Scale")."""
-
-    number: int
-    object_list: list[Any] = field(default_factory=list)
-    has_next: bool = False
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_other_pages(self) -> bool:
-        return self.has_next or self.has_previous
-
-    @property
-    def next_page_number(self) -> int:
-        return self.number + 1
-
-    @property
-    def previous_page_number(self) -> int:
-        return self.number - 1
-
-    @property
-    def start_index(self) -> int:
-        return (self.number - 1) * PER_PAGE + 1 if self.object_list else 0
-
-    @property
-    def end_index(self) -> int:
-        return (self.number - 1) * PER_PAGE + len(self.object_list)
-
-
-def paginate(queryset: QuerySet, raw_page: str | None) -> Page:
-    number = int(raw_page) if raw_page and raw_page.isdigit() and 0 < int(raw_page) < 10**6 else 1
-    start = (number - 1) * PER_PAGE
-    rows = list(queryset[start : start + PER_PAGE + 1])
-    return Page(number=number, object_list=rows[:PER_PAGE], has_next=len(rows) > PER_PAGE)
 
 
 def _partial(request: HttpRequest) -> bool:

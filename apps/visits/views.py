@@ -10,7 +10,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.accounts.scope import Scope, scope_of
 from apps.core.errors import Conflict
+from apps.core.pagination import paginate
 from apps.opportunities.figures import figure_teams
 
 from . import selectors, services
@@ -448,7 +448,7 @@ def record_list(request: HttpRequest) -> HttpResponse:
         date_to=f.get("date_to"),
         effective=True if f.get("effective") else None,
     )
-    page = Paginator(qs, PER_PAGE).get_page(request.GET.get("page"))
+    page = paginate(qs, request.GET.get("page"), PER_PAGE)
     oversees = scope_of(request.user) in (Scope.SUBTREE, Scope.ALL)
     context = {
         "page": page,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from apps.visits.choices import PlanStatus
@@ -146,3 +148,30 @@ def test_record_list_filters_and_budget(client, org, customers, django_assert_ma
     assert customers["2a"].name not in html
     html = client.get("/visits/records/", {"effective": "on"}).content.decode()
     assert html.count("data-record=") == 12
+
+
+def test_record_list_pages_without_counting_the_table(client, org, customers):
+    # given 31 records in sup1's team: one more than a page
+    for i in range(31):
+        visit_record_create(
+            by=org.rep1a,
+            customer=customers["1a"],
+            data={"purpose": "order", "started_at": timezone.now() - timedelta(hours=i)},
+        )
+    client.force_login(org.sup1)
+    # when the first page is read, no COUNT(*) of the records is run
+    with CaptureQueriesContext(connection) as queries:
+        first = client.get("/visits/records/").content.decode()
+    assert not [q for q in queries if "COUNT(" in q["sql"] and "visits_visitrecord" in q["sql"]]
+    # then the first page has 30 and a link to the next, which has the last one and no next
+    assert first.count("data-record=") == 30
+    assert 'rel="next"' in first
+    second = client.get("/visits/records/", {"page": "2"}).content.decode()
+    assert second.count("data-record=") == 1
+    assert 'rel="next"' not in second and 'rel="prev"' in second
+    # and a page number out of range or not a number shows the first page, never a 500
+    for raw in ("0", "-1", "x", "99999999999"):
+        assert (
+            client.get("/visits/records/", {"page": raw}).content.decode().count("data-record=")
+            == 30
+        )
