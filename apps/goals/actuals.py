@@ -153,7 +153,8 @@ SEALED_LAG_DAYS = 3
 # The rollup statement, in one snapshot:
 # - `cand`: the candidates (the period's whole months that may be sealed, and the sealed days
 #   of an open month: %(months)s with their last day %(his)s), each sealed or not by the
-#   database's clock (the triggers' clock: a whole month ended before yesterday, an open
+#   database's clock (the triggers' clock, or the day set in `salesctl.today` — the tests':
+#   migration 0005 — a whole month ended before yesterday, an open
 #   month's days three days back, within the window) and fresh or not (its state's computed
 #   version is its version, computed over the same days), with the version read;
 # - `stale`: those computed from the documents here (`{stale}`), spanned by `span` (from the
@@ -175,7 +176,8 @@ _ROLLUP = """
                AS sealed
           FROM (SELECT u.month, u.hi, (u.month + interval '1 month')::date - 1 AS last
                   FROM unnest(%(months)s::date[], %(his)s::date[]) AS u(month, hi)) w
-         CROSS JOIN (SELECT (statement_timestamp() AT TIME ZONE %(tz)s)::date AS today) t
+         CROSS JOIN (SELECT coalesce(nullif(current_setting('salesctl.today', true), '')::date,
+                                     (statement_timestamp() AT TIME ZONE %(tz)s)::date) AS today) t
           LEFT JOIN goals_actualmonthstate st
             ON st.metric = %(metric)s AND st.month = w.month
     ), stale AS MATERIALIZED (

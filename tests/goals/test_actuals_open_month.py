@@ -4,9 +4,10 @@ its first days — up to three days before today — from the rollup and compute
 after live, with the figures the documents give, to the cent; a write dated two days back or
 more marks the month, the writes of the day and of yesterday mark nothing.
 
-The days are relative to the real today (the triggers and the statement use the database's
-clock, which no time machine moves): O is the open month, T its last sealed day (today − 3).
-On the second and third day of a month no day of an open month is sealed: the tests skip.
+Today is set for the code (a time machine) and for the rollup triggers (``salesctl.today``,
+migration 0005): the 24th of a month, where O is that month, and the 1st of the next, where O
+is the month before; T is O's last sealed day (today − 3). On the second and third day of a
+month no day of an open month is sealed (`test_no_open_month_on_the_second_and_third`).
 
 Documents (C contract, P payment, V visit record), all in O: C1 rep1a A O+0 1,000 (A's first)
 · C2 rep1b G T 2,000 (G's first) · C3 rep1a A yesterday 40 (A's second) · C4 rep2a E yesterday
@@ -21,6 +22,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from apps.customers.models import Customer
@@ -60,13 +62,30 @@ class Open:
     customers: dict[str, Customer]
 
 
+MID_MONTH = date(2026, 11, 24)
+FIRST_OF_NEXT = date(2026, 12, 1)
+
+
 @pytest.fixture
-def docs(org) -> Open:
-    today = timezone.localdate()
-    found = open_month(today)
-    if found is None:
-        pytest.skip("no day of an open month is sealed today (the 2nd or 3rd of a month)")
-    month, through = found
+def today(request, time_machine) -> date:
+    """The day the test runs on (MID_MONTH unless parametrized), for the code and the
+    database's triggers alike (for the test's transaction)."""
+    day = getattr(request, "param", MID_MONTH)
+    time_machine.move_to(datetime.combine(day, time(12), tzinfo=SHANGHAI), tick=False)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('salesctl.today', %s, true)", [day.isoformat()])
+    assert timezone.localdate() == day
+    return day
+
+
+def test_no_open_month_on_the_second_and_third():
+    assert open_month(date(2026, 12, 2)) is None and open_month(date(2026, 12, 3)) is None
+    assert open_month(date(2026, 12, 4)) == (date(2026, 12, 1), date(2026, 12, 1))
+
+
+@pytest.fixture
+def docs(org, today) -> Open:
+    month, through = open_month(today)
     yesterday = today - timedelta(days=1)
     customers = {
         key: Customer.objects.create(name=f"月中客户{key}有限公司", owner=owner)
@@ -110,6 +129,7 @@ def is_fresh_through(metric: str, month: date, through: date) -> bool:
     )
 
 
+@pytest.mark.parametrize("today", [MID_MONTH, FIRST_OF_NEXT], indirect=True)
 @pytest.mark.parametrize("metric", METRICS)
 def test_open_month_gives_the_live_figures_from_its_sealed_days(org, docs, stored, metric):
     # when the open month is computed with the rollup empty, then again from it
@@ -155,6 +175,7 @@ def test_open_month_sealed_days_are_read_from_the_rollup(org, docs, stored):
     assert result.rep(org.rep2a.pk) == D("300.00")
 
 
+@pytest.mark.parametrize("today", [MID_MONTH, FIRST_OF_NEXT], indirect=True)
 def test_a_write_dated_two_days_back_marks_the_open_month(org, docs, stored):
     period = (docs.month, last_day(docs.month))
     before = stored(Metric.VISITS, *period)
@@ -169,8 +190,7 @@ def test_a_write_dated_two_days_back_marks_the_open_month(org, docs, stored):
 
 
 def test_writes_of_today_and_yesterday_leave_the_open_month_fresh(org, docs, stored):
-    if docs.month != docs.today.replace(day=1):
-        pytest.skip("the open month is last month: every write into it marks it")
+    assert docs.month == docs.today.replace(day=1)  # mid-month: the open month is this one
     period = (docs.month, last_day(docs.month))
     for metric in METRICS:
         stored(metric, *period)
