@@ -156,6 +156,14 @@ class Contract(models.Model):
             GinIndex(OpClass(Upper("title"), name="gin_trgm_ops"), name="contract_title_trgm"),
             models.Index(fields=["owner", "-updated_at"], name="contract_owner_recent"),
             models.Index(fields=["customer", "status"], name="contract_customer_status"),
+            # The dashboards' large contracts pending approval, the largest first, and their
+            # count and amount: a range of this small index (with the owner for the scope).
+            models.Index(
+                fields=["-amount", "id"],
+                include=["owner"],
+                name="contract_pending_amount",
+                condition=Q(status="pending"),
+            ),
             models.Index(fields=["updated_at", "id"], name="contract_sync"),
             # Actuals (goals) and tier recompute: signed contracts by signing date.
             models.Index(fields=["signed_on", "owner"], name="contract_signed_on"),

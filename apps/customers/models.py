@@ -146,6 +146,13 @@ class Customer(models.Model):
                 name="customer_pool_due",
                 condition=Q(owner__isnull=False),
             ),
+            # The customers on credit hold (the finance home), the latest change first.
+            models.Index(
+                fields=["-updated_at", "-id"],
+                include=["owner"],
+                name="customer_credit_hold",
+                condition=Q(on_credit_hold=True),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -198,7 +198,7 @@ class Opportunity(models.Model):
             # column totals and first cards of a team.
             models.Index(
                 fields=["owner", "expected_close_date"],
-                include=["stage", "amount", "id"],
+                include=["stage", "amount", "id", "stuck_notified_at"],
                 name="opportunity_open_forecast",
                 condition=Q(stage__in=[s.value for s in OPEN_STAGES]),
             ),

@@ -120,6 +120,15 @@ class Installment(models.Model):
                 include=["amount", "owner", "customer"],
                 name="installment_due_order",
             ),
+            # The dashboards' largest overdue amounts: the open installments by open amount,
+            # the largest first (the expression of `selectors.open_amount_expr`).
+            models.Index(
+                (F("amount") - F("paid_amount") - F("written_off_amount")).desc(),
+                F("due_date"),
+                F("id"),
+                name="installment_open_amount",
+                condition=Q(status__in=["scheduled", "due", "partially_paid"]),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -4,18 +4,17 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('leads', '0006_pending_import'),
+        ("leads", "0006_pending_import"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['created_at'], name='lead_created'),
+            model_name="lead",
+            index=models.Index(fields=["created_at"], name="lead_created"),
         ),
         migrations.AddIndex(
-            model_name='lead',
-            index=models.Index(fields=['first_response_due_at'], name='lead_response_due'),
+            model_name="lead",
+            index=models.Index(fields=["first_response_due_at"], name="lead_response_due"),
         ),
     ]

@@ -8,19 +8,39 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('opportunities', '0005_owner_of_index'),
+        ("opportunities", "0005_owner_of_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(condition=models.Q(('stage__in', ['prospecting', 'qualification', 'needs_analysis', 'proposal', 'negotiation'])), fields=['owner', 'expected_close_date'], include=('stage', 'amount', 'id'), name='opportunity_open_forecast'),
+            model_name="opportunity",
+            index=models.Index(
+                condition=models.Q(
+                    (
+                        "stage__in",
+                        [
+                            "prospecting",
+                            "qualification",
+                            "needs_analysis",
+                            "proposal",
+                            "negotiation",
+                        ],
+                    )
+                ),
+                fields=["owner", "expected_close_date"],
+                include=("stage", "amount", "id"),
+                name="opportunity_open_forecast",
+            ),
         ),
         migrations.AddIndex(
-            model_name='opportunity',
-            index=models.Index(condition=models.Q(('closed_at__isnull', False)), fields=['owner', 'closed_at'], include=('stage', 'amount'), name='opportunity_closed'),
+            model_name="opportunity",
+            index=models.Index(
+                condition=models.Q(("closed_at__isnull", False)),
+                fields=["owner", "closed_at"],
+                include=("stage", "amount"),
+                name="opportunity_closed",
+            ),
         ),
     ]
