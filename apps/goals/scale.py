@@ -157,3 +157,24 @@ def load(ctx: ScaleContext) -> None:
 def _count(units, reps, roots, years) -> int:
     scopes = 1 + len(units) + sum(len(r) for r in reps.values())
     return scopes * len(MONTHLY) * len(years) * (1 + 4 + 12)
+
+
+def settle(ctx: ScaleContext) -> None:
+    """The rollup of the actuals as the nightly `goals-refresh-actuals` leaves it (every sealed
+    month of the window and the open month's sealed days, from the loaded documents): else its
+    first run after a load computes 36 months of every metric."""
+    from django.db import connection
+
+    from .rollup import refresh_recent
+
+    today = timezone.localtime(ctx.now).date()
+    # The load's today for the database's side too (`salesctl.today`, migration 0005), when
+    # the load is dated otherwise than the clock (`--now`).
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('salesctl.today', %s, false)", [today.isoformat()])
+    try:
+        written = refresh_recent(today=today)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET salesctl.today")
+    ctx.log(f"goals: the actuals' rollup refreshed ({sum(written.values()):,} months)")

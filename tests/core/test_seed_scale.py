@@ -211,3 +211,16 @@ def test_targets_of_ended_periods_are_loaded_closed_as_the_nightly_close_leaves_
     assert not targets.filter(period_end__lt=today).exclude(status=TargetStatus.CLOSED).exists()
     assert not targets.filter(period_end__gte=today).exclude(status=TargetStatus.ACTIVE).exists()
     assert targets.filter(period_end__gte=today).exists()
+
+
+def test_the_actuals_rollup_is_loaded_as_the_nightly_refresh_leaves_it():
+    from apps.goals.choices import Metric
+    from apps.goals.models import ActualMonth
+    from apps.goals.rollup import refresh_recent
+
+    seed()
+    assert ActualMonth.objects.exists()
+    # the first nightly refresh after the load (on the load's day) has nothing to compute
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('salesctl.today', '2026-06-01', true)")
+    assert refresh_recent(today=date(2026, 6, 1)) == dict.fromkeys(Metric.values, 0)

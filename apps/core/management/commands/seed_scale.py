@@ -166,6 +166,13 @@ class Command(BaseCommand):
         )
         self.load(ctx, only=only)
         self._analyze(list(ctx.counts))
+        # Then what the nightly jobs would have left on top of the loaded documents (with
+        # the planner's statistics of the load): a loader's `settle(ctx)`, when it has one.
+        for label, module in scale_modules():
+            if hasattr(module, "settle") and (only is None or label in only):
+                began = time.perf_counter()
+                module.settle(ctx)
+                ctx.log(f"  ({label} settled in {time.perf_counter() - began:.1f} s)")
         elapsed = time.perf_counter() - started
         summary = ", ".join(f"{table} {n:,}" for table, n in ctx.counts.items())
         self.stdout.write(self.style.SUCCESS(f"loaded in {elapsed:.1f} s: {summary}"))
