@@ -340,6 +340,14 @@ class Allocation(models.Model):
         ]
         indexes = [
             models.Index(fields=["installment", "allocated_on"], name="allocation_installment"),
+            # The live allocations of the payments received in a few days (the collected
+            # amount of the open month's last days, goals.actuals), read from the index alone.
+            models.Index(
+                fields=["payment"],
+                include=["installment", "amount"],
+                name="allocation_payment_live",
+                condition=Q(reversed_at__isnull=True),
+            ),
             models.Index(fields=["allocated_on"], name="allocation_date"),
         ]
 

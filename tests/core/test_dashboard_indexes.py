@@ -5,13 +5,19 @@ filter that no index serves any more fails here, not only in `make bench`."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from apps.contracts.choices import ContractStatus
 from apps.contracts.selectors import ContractFilters, contract_list
 from apps.core.dashboards import LARGE_CONTRACT, ROWS_SHOWN
 from apps.customers.selectors import customer_list
+from apps.goals import actuals
+from apps.goals.choices import Metric
 from apps.receivables.selectors import my_overdue
 
 pytestmark = pytest.mark.django_db
@@ -45,3 +51,18 @@ def test_large_pending_contracts_come_in_the_order_of_their_index(org):
 def test_customers_on_credit_hold_come_from_their_index(org):
     qs = customer_list(user=org.finance).filter(on_credit_hold=True)[:ROWS_SHOWN]
     assert "customer_credit_hold" in plan(qs)
+
+
+def test_collected_of_the_last_days_reads_the_live_allocations_from_their_index(org):
+    # a rep's collected amount of a few days (the open month's live days on the home page)
+    today = timezone.localdate()
+    with CaptureQueriesContext(connection) as queries:
+        actuals.compute(Metric.COLLECTED, today - timedelta(days=2), today,
+                        owner_ids=[org.rep1a.pk])  # fmt: skip
+    (sql,) = [q["sql"] for q in queries if "receivables_allocation" in q["sql"]]
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute("SET LOCAL enable_bitmapscan = off")
+        cursor.execute(f"EXPLAIN {sql}")
+        found = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Index Only Scan using allocation_payment_live" in found
