@@ -29,7 +29,7 @@ from apps.core.errors import Conflict
 from apps.core.fsm import unmet_messages
 from apps.core.history import history_context
 from apps.customers.models import Contact, Customer
-from apps.notifications.services import notify
+from apps.notifications.services import Notice, notify, notify_each
 
 from .choices import CLOSED_STAGES, OPEN_STAGES
 from .models import Opportunity, StageChange
@@ -387,16 +387,14 @@ def opportunity_flag_stuck(*, now: datetime | None = None) -> StuckResult:
             pk__in={*flagged_by_owner, *escalated_by_owner}
         ).select_related("org_unit__head", "org_unit__parent__head")
     }
-    for owner_id, n in flagged_by_owner.items():
-        notify(
-            recipients=[owners[owner_id]],
-            title=ngettext(
-                "%(count)d of your deals has not moved for longer than expected.",
-                "%(count)d of your deals have not moved for longer than expected.",
-                n,
-            ) % {"count": n},
-            url=url,
-        )  # fmt: skip
+    notices = [
+        Notice(owners[owner_id], ngettext(
+            "%(count)d of your deals has not moved for longer than expected.",
+            "%(count)d of your deals have not moved for longer than expected.",
+            n,
+        ) % {"count": n}, url)
+        for owner_id, n in flagged_by_owner.items()
+    ]  # fmt: skip
     by_supervisor: dict[int, tuple[User, int]] = {}
     for owner_id, n in escalated_by_owner.items():
         supervisor = supervisor_of(owners[owner_id])
@@ -404,14 +402,14 @@ def opportunity_flag_stuck(*, now: datetime | None = None) -> StuckResult:
             continue
         _user, total = by_supervisor.get(supervisor.pk, (supervisor, 0))
         by_supervisor[supervisor.pk] = (supervisor, total + n)
-    for supervisor, n in by_supervisor.values():
-        notify(
-            recipients=[supervisor],
-            title=ngettext(
-                "%(count)d deal in your team is stuck and was not moved after the reminder.",
-                "%(count)d deals in your team are stuck and were not moved after the reminder.",
-                n,
-            ) % {"count": n},
-            url=url,
-        )  # fmt: skip
+    notices += [
+        Notice(supervisor, ngettext(
+            "%(count)d deal in your team is stuck and was not moved after the reminder.",
+            "%(count)d deals in your team are stuck and were not moved after the reminder.",
+            n,
+        ) % {"count": n}, url)
+        for supervisor, n in by_supervisor.values()
+    ]  # fmt: skip
+    # One insert for all of them, whatever the number of owners and supervisors.
+    notify_each(notices)
     return StuckResult(notified=len(flagged), escalated=len(escalated))

@@ -93,3 +93,24 @@ def test_stuck_job_in_a_real_worker_alerts_once_then_the_supervisor(org, deal, w
     assert Notification.objects.filter(recipient=org.rep1b).count() == 1
     assert Notification.objects.filter(recipient=org.sup1).count() == 1
     assert not Notification.objects.filter(recipient=org.rep1a).exists()
+
+
+@pytest.mark.django_db
+def test_alerts_of_many_owners_cost_the_queries_of_one(org, deal, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # given one stuck deal: the flag, the escalation, the owners, the alert, the e-mail
+    # preferences
+    deal(org.rep1a, days_ago=22)
+    with CaptureQueriesContext(connection) as one:
+        assert opportunity_flag_stuck().notified == 1
+    # when stuck deals of three more owners are flagged in one run
+    for rep in (org.rep1b, org.rep2a, org.rep3a):
+        deal(rep, days_ago=22)
+    with django_assert_num_queries(len(one)):
+        assert opportunity_flag_stuck().notified == 3
+    # then each owner was told once
+    assert sorted(Notification.objects.values_list("recipient__username", flat=True)) == [
+        "rep1a", "rep1b", "rep2a", "rep3a",
+    ]  # fmt: skip
