@@ -91,6 +91,20 @@ def supervisor_of(user: User) -> User | None:
     return first_head(unit_chain(user.org_unit), user)
 
 
+def supervisors_of(users: list[User]) -> dict[int, User | None]:
+    """`supervisor_of` each of `users` (with their `org_unit` loaded) — {user id: supervisor
+    or None} — from one query of the units on their paths, whatever their number."""
+    paths = {u.pk: [int(part) for part in u.org_unit.path.split(".") if part]
+             for u in users if u.org_unit is not None}  # fmt: skip
+    wanted = {pk for ids in paths.values() for pk in ids}
+    units = OrgUnit.objects.filter(pk__in=wanted).select_related("head").in_bulk() if wanted else {}
+    return {
+        user.pk: first_head([units[pk] for pk in reversed(paths.get(user.pk, [])) if pk in units],
+                            user)
+        for user in users
+    }  # fmt: skip
+
+
 def seller_name() -> str:
     """The selling company's name on printed documents (quotes, contracts, statements of
     account): the ``COMPANY_NAME`` setting, else the root company unit's name."""

@@ -21,7 +21,7 @@ from datetime import date
 from django.db.models import Q
 
 from apps.accounts.models import OrgUnit, User
-from apps.accounts.selectors import first_head, supervisor_of, unit_chain
+from apps.accounts.selectors import first_head, supervisor_of, supervisors_of, unit_chain
 
 from .choices import ApproverKind
 from .models import ApprovalStep, Delegation
@@ -47,16 +47,7 @@ def head_above(submitter: User) -> list[User]:
 def heads_above(users: list[User]) -> dict[int, list[User]]:
     """`head_above` of each of `users` (with their `org_unit` loaded) — {user id: [head] or
     []} — from one query of the units on their paths, whatever their number."""
-    paths = {u.pk: [int(part) for part in u.org_unit.path.split(".") if part]
-             for u in users if u.org_unit is not None}  # fmt: skip
-    wanted = {pk for ids in paths.values() for pk in ids}
-    units = OrgUnit.objects.filter(pk__in=wanted).select_related("head").in_bulk() if wanted else {}
-    found = {}
-    for user in users:
-        chain = [units[pk] for pk in reversed(paths.get(user.pk, [])) if pk in units]
-        head = first_head(chain, user)
-        found[user.pk] = [head] if head is not None else []
-    return found
+    return {pk: [head] if head is not None else [] for pk, head in supervisors_of(users).items()}
 
 
 def resolve_step(step: ApprovalStep, submitter: User) -> list[User]:

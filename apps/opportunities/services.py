@@ -24,7 +24,7 @@ from django.utils.translation import ngettext
 from django_fsm import can_proceed
 
 from apps.accounts.models import User
-from apps.accounts.selectors import supervisor_of
+from apps.accounts.selectors import supervisors_of
 from apps.core.errors import Conflict
 from apps.core.fsm import unmet_messages
 from apps.core.history import history_context
@@ -385,7 +385,7 @@ def opportunity_flag_stuck(*, now: datetime | None = None) -> StuckResult:
         u.pk: u
         for u in User.objects.filter(
             pk__in={*flagged_by_owner, *escalated_by_owner}
-        ).select_related("org_unit__head", "org_unit__parent__head")
+        ).select_related("org_unit")
     }
     notices = [
         Notice(owners[owner_id], ngettext(
@@ -396,8 +396,9 @@ def opportunity_flag_stuck(*, now: datetime | None = None) -> StuckResult:
         for owner_id, n in flagged_by_owner.items()
     ]  # fmt: skip
     by_supervisor: dict[int, tuple[User, int]] = {}
+    supervisors = supervisors_of([owners[owner_id] for owner_id in escalated_by_owner])
     for owner_id, n in escalated_by_owner.items():
-        supervisor = supervisor_of(owners[owner_id])
+        supervisor = supervisors[owner_id]
         if supervisor is None:
             continue
         _user, total = by_supervisor.get(supervisor.pk, (supervisor, 0))

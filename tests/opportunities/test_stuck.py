@@ -114,3 +114,27 @@ def test_alerts_of_many_owners_cost_the_queries_of_one(org, deal, django_assert_
     assert sorted(Notification.objects.values_list("recipient__username", flat=True)) == [
         "rep1a", "rep1b", "rep2a", "rep3a",
     ]  # fmt: skip
+
+
+@pytest.mark.django_db
+def test_escalations_of_many_owners_cost_the_queries_of_one(org, deal, django_assert_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    # given a deal of rep1a alerted 4 days ago (escalation after 3)
+    earlier = timezone.now() - timedelta(days=4)
+    deal(org.rep1a, days_ago=30)
+    opportunity_flag_stuck(now=earlier)
+    with CaptureQueriesContext(connection) as one:
+        assert opportunity_flag_stuck().escalated == 1
+    # when deals of owners in three teams are escalated in one run
+    for rep in (org.rep1b, org.rep2a, org.rep3a):
+        deal(rep, days_ago=30)
+    opportunity_flag_stuck(now=earlier)
+    with django_assert_num_queries(len(one)):
+        assert opportunity_flag_stuck().escalated == 3
+    # then each team's supervisor was told about their team's deals
+    told = Notification.objects.filter(recipient__username__startswith="sup")
+    assert sorted(told.values_list("recipient__username", flat=True)) == [
+        "sup1", "sup1", "sup2", "sup3",
+    ]  # fmt: skip
