@@ -19,13 +19,8 @@ def create(apps, schema_editor):
     last = policy.steps.order_by("-order").values_list("order", flat=True).first() or 0
     for offset, (name, who) in enumerate(STEPS, start=1):
         Step.objects.create(
-            policy=policy,
-            order=last + offset,
-            name=name,
-            mode="any",
-            condition_metric="flag",
-            condition_flag="credit_override",
-            **who,
+            policy=policy, order=last + offset, name=name, mode="any",
+            condition_metric="flag", condition_flag="credit_override", **who,
         )
 
 

@@ -8,91 +8,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("customers", "0003_default_credit_rating_rules"),
+        ('customers', '0003_default_credit_rating_rules'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         pgtrigger.migrations.RemoveTrigger(
-            model_name="customer",
-            name="insert_insert",
+            model_name='customer',
+            name='insert_insert',
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name="customer",
-            name="update_update",
+            model_name='customer',
+            name='update_update',
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name="customer",
-            name="delete_delete",
+            model_name='customer',
+            name='delete_delete',
         ),
         migrations.AddField(
-            model_name="customer",
-            name="previous_owner",
-            field=models.ForeignKey(
-                blank=True,
-                null=True,
-                on_delete=django.db.models.deletion.SET_NULL,
-                related_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="previous owner",
-            ),
+            model_name='customer',
+            name='previous_owner',
+            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='previous owner'),
         ),
         migrations.AddField(
-            model_name="customerevent",
-            name="previous_owner",
-            field=models.ForeignKey(
-                blank=True,
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                related_query_name="+",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="previous owner",
-            ),
+            model_name='customerevent',
+            name='previous_owner',
+            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', related_query_name='+', to=settings.AUTH_USER_MODEL, verbose_name='previous owner'),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="customer",
-            trigger=pgtrigger.compiler.Trigger(
-                name="insert_insert",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    func='INSERT INTO "customers_customerevent" ("address", "claimed_at", "created_at", "credit_code", "credit_hold_reason", "credit_limit", "credit_rating", "email", "email_key", "id", "industry", "last_follow_up_at", "name", "name_key", "on_credit_hold", "owner_id", "payment_term_days", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "phone_key", "pool_warning_at", "previous_owner_id", "region", "released_at", "size", "status", "tier", "website") VALUES (NEW."address", NEW."claimed_at", NEW."created_at", NEW."credit_code", NEW."credit_hold_reason", NEW."credit_limit", NEW."credit_rating", NEW."email", NEW."email_key", NEW."id", NEW."industry", NEW."last_follow_up_at", NEW."name", NEW."name_key", NEW."on_credit_hold", NEW."owner_id", NEW."payment_term_days", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."phone", NEW."phone_key", NEW."pool_warning_at", NEW."previous_owner_id", NEW."region", NEW."released_at", NEW."size", NEW."status", NEW."tier", NEW."website"); RETURN NULL;',
-                    hash="9506878be70d76c5620c25d39ddabe003d7e8268",
-                    operation="INSERT",
-                    pgid="pgtrigger_insert_insert_a36e0",
-                    table="customers_customer",
-                    when="AFTER",
-                ),
-            ),
+            model_name='customer',
+            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "customers_customerevent" ("address", "claimed_at", "created_at", "credit_code", "credit_hold_reason", "credit_limit", "credit_rating", "email", "email_key", "id", "industry", "last_follow_up_at", "name", "name_key", "on_credit_hold", "owner_id", "payment_term_days", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "phone_key", "pool_warning_at", "previous_owner_id", "region", "released_at", "size", "status", "tier", "website") VALUES (NEW."address", NEW."claimed_at", NEW."created_at", NEW."credit_code", NEW."credit_hold_reason", NEW."credit_limit", NEW."credit_rating", NEW."email", NEW."email_key", NEW."id", NEW."industry", NEW."last_follow_up_at", NEW."name", NEW."name_key", NEW."on_credit_hold", NEW."owner_id", NEW."payment_term_days", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."phone", NEW."phone_key", NEW."pool_warning_at", NEW."previous_owner_id", NEW."region", NEW."released_at", NEW."size", NEW."status", NEW."tier", NEW."website"); RETURN NULL;', hash='9506878be70d76c5620c25d39ddabe003d7e8268', operation='INSERT', pgid='pgtrigger_insert_insert_a36e0', table='customers_customer', when='AFTER')),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="customer",
-            trigger=pgtrigger.compiler.Trigger(
-                name="update_update",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    condition='WHEN (OLD."address" IS DISTINCT FROM (NEW."address") OR OLD."claimed_at" IS DISTINCT FROM (NEW."claimed_at") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."credit_code" IS DISTINCT FROM (NEW."credit_code") OR OLD."credit_hold_reason" IS DISTINCT FROM (NEW."credit_hold_reason") OR OLD."credit_limit" IS DISTINCT FROM (NEW."credit_limit") OR OLD."credit_rating" IS DISTINCT FROM (NEW."credit_rating") OR OLD."email" IS DISTINCT FROM (NEW."email") OR OLD."email_key" IS DISTINCT FROM (NEW."email_key") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."industry" IS DISTINCT FROM (NEW."industry") OR OLD."last_follow_up_at" IS DISTINCT FROM (NEW."last_follow_up_at") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."name_key" IS DISTINCT FROM (NEW."name_key") OR OLD."on_credit_hold" IS DISTINCT FROM (NEW."on_credit_hold") OR OLD."owner_id" IS DISTINCT FROM (NEW."owner_id") OR OLD."payment_term_days" IS DISTINCT FROM (NEW."payment_term_days") OR OLD."phone" IS DISTINCT FROM (NEW."phone") OR OLD."phone_key" IS DISTINCT FROM (NEW."phone_key") OR OLD."pool_warning_at" IS DISTINCT FROM (NEW."pool_warning_at") OR OLD."previous_owner_id" IS DISTINCT FROM (NEW."previous_owner_id") OR OLD."region" IS DISTINCT FROM (NEW."region") OR OLD."released_at" IS DISTINCT FROM (NEW."released_at") OR OLD."size" IS DISTINCT FROM (NEW."size") OR OLD."status" IS DISTINCT FROM (NEW."status") OR OLD."tier" IS DISTINCT FROM (NEW."tier") OR OLD."website" IS DISTINCT FROM (NEW."website"))',
-                    func='INSERT INTO "customers_customerevent" ("address", "claimed_at", "created_at", "credit_code", "credit_hold_reason", "credit_limit", "credit_rating", "email", "email_key", "id", "industry", "last_follow_up_at", "name", "name_key", "on_credit_hold", "owner_id", "payment_term_days", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "phone_key", "pool_warning_at", "previous_owner_id", "region", "released_at", "size", "status", "tier", "website") VALUES (NEW."address", NEW."claimed_at", NEW."created_at", NEW."credit_code", NEW."credit_hold_reason", NEW."credit_limit", NEW."credit_rating", NEW."email", NEW."email_key", NEW."id", NEW."industry", NEW."last_follow_up_at", NEW."name", NEW."name_key", NEW."on_credit_hold", NEW."owner_id", NEW."payment_term_days", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."phone", NEW."phone_key", NEW."pool_warning_at", NEW."previous_owner_id", NEW."region", NEW."released_at", NEW."size", NEW."status", NEW."tier", NEW."website"); RETURN NULL;',
-                    hash="b2e0f26456b90212dae2ac3b62921d018637b16c",
-                    operation="UPDATE",
-                    pgid="pgtrigger_update_update_ca86d",
-                    table="customers_customer",
-                    when="AFTER",
-                ),
-            ),
+            model_name='customer',
+            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."address" IS DISTINCT FROM (NEW."address") OR OLD."claimed_at" IS DISTINCT FROM (NEW."claimed_at") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."credit_code" IS DISTINCT FROM (NEW."credit_code") OR OLD."credit_hold_reason" IS DISTINCT FROM (NEW."credit_hold_reason") OR OLD."credit_limit" IS DISTINCT FROM (NEW."credit_limit") OR OLD."credit_rating" IS DISTINCT FROM (NEW."credit_rating") OR OLD."email" IS DISTINCT FROM (NEW."email") OR OLD."email_key" IS DISTINCT FROM (NEW."email_key") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."industry" IS DISTINCT FROM (NEW."industry") OR OLD."last_follow_up_at" IS DISTINCT FROM (NEW."last_follow_up_at") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."name_key" IS DISTINCT FROM (NEW."name_key") OR OLD."on_credit_hold" IS DISTINCT FROM (NEW."on_credit_hold") OR OLD."owner_id" IS DISTINCT FROM (NEW."owner_id") OR OLD."payment_term_days" IS DISTINCT FROM (NEW."payment_term_days") OR OLD."phone" IS DISTINCT FROM (NEW."phone") OR OLD."phone_key" IS DISTINCT FROM (NEW."phone_key") OR OLD."pool_warning_at" IS DISTINCT FROM (NEW."pool_warning_at") OR OLD."previous_owner_id" IS DISTINCT FROM (NEW."previous_owner_id") OR OLD."region" IS DISTINCT FROM (NEW."region") OR OLD."released_at" IS DISTINCT FROM (NEW."released_at") OR OLD."size" IS DISTINCT FROM (NEW."size") OR OLD."status" IS DISTINCT FROM (NEW."status") OR OLD."tier" IS DISTINCT FROM (NEW."tier") OR OLD."website" IS DISTINCT FROM (NEW."website"))', func='INSERT INTO "customers_customerevent" ("address", "claimed_at", "created_at", "credit_code", "credit_hold_reason", "credit_limit", "credit_rating", "email", "email_key", "id", "industry", "last_follow_up_at", "name", "name_key", "on_credit_hold", "owner_id", "payment_term_days", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "phone_key", "pool_warning_at", "previous_owner_id", "region", "released_at", "size", "status", "tier", "website") VALUES (NEW."address", NEW."claimed_at", NEW."created_at", NEW."credit_code", NEW."credit_hold_reason", NEW."credit_limit", NEW."credit_rating", NEW."email", NEW."email_key", NEW."id", NEW."industry", NEW."last_follow_up_at", NEW."name", NEW."name_key", NEW."on_credit_hold", NEW."owner_id", NEW."payment_term_days", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."phone", NEW."phone_key", NEW."pool_warning_at", NEW."previous_owner_id", NEW."region", NEW."released_at", NEW."size", NEW."status", NEW."tier", NEW."website"); RETURN NULL;', hash='b2e0f26456b90212dae2ac3b62921d018637b16c', operation='UPDATE', pgid='pgtrigger_update_update_ca86d', table='customers_customer', when='AFTER')),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="customer",
-            trigger=pgtrigger.compiler.Trigger(
-                name="delete_delete",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    func='INSERT INTO "customers_customerevent" ("address", "claimed_at", "created_at", "credit_code", "credit_hold_reason", "credit_limit", "credit_rating", "email", "email_key", "id", "industry", "last_follow_up_at", "name", "name_key", "on_credit_hold", "owner_id", "payment_term_days", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "phone_key", "pool_warning_at", "previous_owner_id", "region", "released_at", "size", "status", "tier", "website") VALUES (OLD."address", OLD."claimed_at", OLD."created_at", OLD."credit_code", OLD."credit_hold_reason", OLD."credit_limit", OLD."credit_rating", OLD."email", OLD."email_key", OLD."id", OLD."industry", OLD."last_follow_up_at", OLD."name", OLD."name_key", OLD."on_credit_hold", OLD."owner_id", OLD."payment_term_days", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."phone", OLD."phone_key", OLD."pool_warning_at", OLD."previous_owner_id", OLD."region", OLD."released_at", OLD."size", OLD."status", OLD."tier", OLD."website"); RETURN NULL;',
-                    hash="8b91d9ea84d074dfb79a6acb1835e50b4b836d72",
-                    operation="DELETE",
-                    pgid="pgtrigger_delete_delete_939ca",
-                    table="customers_customer",
-                    when="AFTER",
-                ),
-            ),
+            model_name='customer',
+            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "customers_customerevent" ("address", "claimed_at", "created_at", "credit_code", "credit_hold_reason", "credit_limit", "credit_rating", "email", "email_key", "id", "industry", "last_follow_up_at", "name", "name_key", "on_credit_hold", "owner_id", "payment_term_days", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "phone_key", "pool_warning_at", "previous_owner_id", "region", "released_at", "size", "status", "tier", "website") VALUES (OLD."address", OLD."claimed_at", OLD."created_at", OLD."credit_code", OLD."credit_hold_reason", OLD."credit_limit", OLD."credit_rating", OLD."email", OLD."email_key", OLD."id", OLD."industry", OLD."last_follow_up_at", OLD."name", OLD."name_key", OLD."on_credit_hold", OLD."owner_id", OLD."payment_term_days", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."phone", OLD."phone_key", OLD."pool_warning_at", OLD."previous_owner_id", OLD."region", OLD."released_at", OLD."size", OLD."status", OLD."tier", OLD."website"); RETURN NULL;', hash='8b91d9ea84d074dfb79a6acb1835e50b4b836d72', operation='DELETE', pgid='pgtrigger_delete_delete_939ca', table='customers_customer', when='AFTER')),
         ),
     ]

@@ -6,59 +6,52 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("customers", "0004_customer_previous_owner"),
+        ('customers', '0004_customer_previous_owner'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="customer",
-            name="email_key",
+            model_name='customer',
+            name='email_key',
             field=models.CharField(blank=True, editable=False, max_length=254),
         ),
         migrations.AlterField(
-            model_name="customer",
-            name="name_key",
+            model_name='customer',
+            name='name_key',
             field=models.CharField(editable=False, max_length=200),
         ),
         migrations.AlterField(
-            model_name="customer",
-            name="owner",
-            field=models.ForeignKey(
-                blank=True,
-                db_index=False,
-                null=True,
-                on_delete=django.db.models.deletion.PROTECT,
-                related_name="customers",
-                to=settings.AUTH_USER_MODEL,
-                verbose_name="owner",
-            ),
+            model_name='customer',
+            name='owner',
+            field=models.ForeignKey(blank=True, db_index=False, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='customers', to=settings.AUTH_USER_MODEL, verbose_name='owner'),
         ),
         migrations.AlterField(
-            model_name="customer",
-            name="phone_key",
+            model_name='customer',
+            name='phone_key',
             field=models.CharField(blank=True, editable=False, max_length=20),
         ),
         migrations.AlterField(
-            model_name="customer",
-            name="region",
-            field=models.CharField(blank=True, max_length=100, verbose_name="region"),
+            model_name='customer',
+            name='region',
+            field=models.CharField(blank=True, max_length=100, verbose_name='region'),
         ),
         migrations.AddIndex(
-            model_name="customer",
-            index=models.Index(fields=["name_key"], name="customer_name_key"),
+            model_name='customer',
+            index=models.Index(fields=['name_key'], name='customer_name_key'),
         ),
         migrations.AddIndex(
-            model_name="customer",
-            index=models.Index(fields=["phone_key"], name="customer_phone_key"),
+            model_name='customer',
+            index=models.Index(fields=['phone_key'], name='customer_phone_key'),
         ),
         migrations.AddIndex(
-            model_name="customer",
-            index=models.Index(fields=["email_key"], name="customer_email_key"),
+            model_name='customer',
+            index=models.Index(fields=['email_key'], name='customer_email_key'),
         ),
         migrations.AddIndex(
-            model_name="customer",
-            index=models.Index(fields=["region"], name="customer_region"),
+            model_name='customer',
+            index=models.Index(fields=['region'], name='customer_region'),
         ),
     ]

@@ -7,164 +7,87 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("customers", "0005_scale_indexes"),
+        ('customers', '0005_scale_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         pgtrigger.migrations.RemoveTrigger(
-            model_name="contact",
-            name="insert_insert",
+            model_name='contact',
+            name='insert_insert',
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name="contact",
-            name="update_update",
+            model_name='contact',
+            name='update_update',
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name="contact",
-            name="delete_delete",
+            model_name='contact',
+            name='delete_delete',
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name="customer",
-            name="insert_insert",
+            model_name='customer',
+            name='insert_insert',
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name="customer",
-            name="update_update",
+            model_name='customer',
+            name='update_update',
         ),
         pgtrigger.migrations.RemoveTrigger(
-            model_name="customer",
-            name="delete_delete",
+            model_name='customer',
+            name='delete_delete',
         ),
         migrations.AddField(
-            model_name="contact",
-            name="external_id",
-            field=models.CharField(
-                blank=True, default="", max_length=100, verbose_name="external id"
-            ),
+            model_name='contact',
+            name='external_id',
+            field=models.CharField(blank=True, default='', max_length=100, verbose_name='external id'),
         ),
         migrations.AddField(
-            model_name="contactevent",
-            name="external_id",
-            field=models.CharField(
-                blank=True, default="", max_length=100, verbose_name="external id"
-            ),
+            model_name='contactevent',
+            name='external_id',
+            field=models.CharField(blank=True, default='', max_length=100, verbose_name='external id'),
         ),
         migrations.AddField(
-            model_name="customer",
-            name="external_id",
-            field=models.CharField(
-                blank=True, default="", max_length=100, verbose_name="external id"
-            ),
+            model_name='customer',
+            name='external_id',
+            field=models.CharField(blank=True, default='', max_length=100, verbose_name='external id'),
         ),
         migrations.AddField(
-            model_name="customerevent",
-            name="external_id",
-            field=models.CharField(
-                blank=True, default="", max_length=100, verbose_name="external id"
-            ),
+            model_name='customerevent',
+            name='external_id',
+            field=models.CharField(blank=True, default='', max_length=100, verbose_name='external id'),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="contact",
-            trigger=pgtrigger.compiler.Trigger(
-                name="insert_insert",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    func='INSERT INTO "customers_contactevent" ("created_at", "customer_id", "decision_role", "email", "email_key", "external_id", "id", "is_primary", "name", "notes", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "phone_key", "title") VALUES (NEW."created_at", NEW."customer_id", NEW."decision_role", NEW."email", NEW."email_key", NEW."external_id", NEW."id", NEW."is_primary", NEW."name", NEW."notes", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."phone", NEW."phone_key", NEW."title"); RETURN NULL;',
-                    hash="5d9b02c7b535dbaf8d850886accd091593c659cb",
-                    operation="INSERT",
-                    pgid="pgtrigger_insert_insert_84620",
-                    table="customers_contact",
-                    when="AFTER",
-                ),
-            ),
+            model_name='contact',
+            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "customers_contactevent" ("created_at", "customer_id", "decision_role", "email", "email_key", "external_id", "id", "is_primary", "name", "notes", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "phone_key", "title") VALUES (NEW."created_at", NEW."customer_id", NEW."decision_role", NEW."email", NEW."email_key", NEW."external_id", NEW."id", NEW."is_primary", NEW."name", NEW."notes", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."phone", NEW."phone_key", NEW."title"); RETURN NULL;', hash='5d9b02c7b535dbaf8d850886accd091593c659cb', operation='INSERT', pgid='pgtrigger_insert_insert_84620', table='customers_contact', when='AFTER')),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="contact",
-            trigger=pgtrigger.compiler.Trigger(
-                name="update_update",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    condition='WHEN (OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."customer_id" IS DISTINCT FROM (NEW."customer_id") OR OLD."decision_role" IS DISTINCT FROM (NEW."decision_role") OR OLD."email" IS DISTINCT FROM (NEW."email") OR OLD."email_key" IS DISTINCT FROM (NEW."email_key") OR OLD."external_id" IS DISTINCT FROM (NEW."external_id") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."is_primary" IS DISTINCT FROM (NEW."is_primary") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."notes" IS DISTINCT FROM (NEW."notes") OR OLD."phone" IS DISTINCT FROM (NEW."phone") OR OLD."phone_key" IS DISTINCT FROM (NEW."phone_key") OR OLD."title" IS DISTINCT FROM (NEW."title"))',
-                    func='INSERT INTO "customers_contactevent" ("created_at", "customer_id", "decision_role", "email", "email_key", "external_id", "id", "is_primary", "name", "notes", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "phone_key", "title") VALUES (NEW."created_at", NEW."customer_id", NEW."decision_role", NEW."email", NEW."email_key", NEW."external_id", NEW."id", NEW."is_primary", NEW."name", NEW."notes", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."phone", NEW."phone_key", NEW."title"); RETURN NULL;',
-                    hash="3d09244f8f65932e9255c35275d0dad1ff55e276",
-                    operation="UPDATE",
-                    pgid="pgtrigger_update_update_760d1",
-                    table="customers_contact",
-                    when="AFTER",
-                ),
-            ),
+            model_name='contact',
+            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."customer_id" IS DISTINCT FROM (NEW."customer_id") OR OLD."decision_role" IS DISTINCT FROM (NEW."decision_role") OR OLD."email" IS DISTINCT FROM (NEW."email") OR OLD."email_key" IS DISTINCT FROM (NEW."email_key") OR OLD."external_id" IS DISTINCT FROM (NEW."external_id") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."is_primary" IS DISTINCT FROM (NEW."is_primary") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."notes" IS DISTINCT FROM (NEW."notes") OR OLD."phone" IS DISTINCT FROM (NEW."phone") OR OLD."phone_key" IS DISTINCT FROM (NEW."phone_key") OR OLD."title" IS DISTINCT FROM (NEW."title"))', func='INSERT INTO "customers_contactevent" ("created_at", "customer_id", "decision_role", "email", "email_key", "external_id", "id", "is_primary", "name", "notes", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "phone_key", "title") VALUES (NEW."created_at", NEW."customer_id", NEW."decision_role", NEW."email", NEW."email_key", NEW."external_id", NEW."id", NEW."is_primary", NEW."name", NEW."notes", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."phone", NEW."phone_key", NEW."title"); RETURN NULL;', hash='3d09244f8f65932e9255c35275d0dad1ff55e276', operation='UPDATE', pgid='pgtrigger_update_update_760d1', table='customers_contact', when='AFTER')),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="contact",
-            trigger=pgtrigger.compiler.Trigger(
-                name="delete_delete",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    func='INSERT INTO "customers_contactevent" ("created_at", "customer_id", "decision_role", "email", "email_key", "external_id", "id", "is_primary", "name", "notes", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "phone_key", "title") VALUES (OLD."created_at", OLD."customer_id", OLD."decision_role", OLD."email", OLD."email_key", OLD."external_id", OLD."id", OLD."is_primary", OLD."name", OLD."notes", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."phone", OLD."phone_key", OLD."title"); RETURN NULL;',
-                    hash="8b5cc54d88af692f0c806e99c69c88e0c8b5dddc",
-                    operation="DELETE",
-                    pgid="pgtrigger_delete_delete_2a63b",
-                    table="customers_contact",
-                    when="AFTER",
-                ),
-            ),
+            model_name='contact',
+            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "customers_contactevent" ("created_at", "customer_id", "decision_role", "email", "email_key", "external_id", "id", "is_primary", "name", "notes", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "phone_key", "title") VALUES (OLD."created_at", OLD."customer_id", OLD."decision_role", OLD."email", OLD."email_key", OLD."external_id", OLD."id", OLD."is_primary", OLD."name", OLD."notes", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."phone", OLD."phone_key", OLD."title"); RETURN NULL;', hash='8b5cc54d88af692f0c806e99c69c88e0c8b5dddc', operation='DELETE', pgid='pgtrigger_delete_delete_2a63b', table='customers_contact', when='AFTER')),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="customer",
-            trigger=pgtrigger.compiler.Trigger(
-                name="insert_insert",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    func='INSERT INTO "customers_customerevent" ("address", "claimed_at", "created_at", "credit_code", "credit_hold_reason", "credit_limit", "credit_rating", "email", "email_key", "external_id", "id", "industry", "last_follow_up_at", "name", "name_key", "on_credit_hold", "owner_id", "payment_term_days", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "phone_key", "pool_warning_at", "previous_owner_id", "region", "released_at", "size", "status", "tier", "website") VALUES (NEW."address", NEW."claimed_at", NEW."created_at", NEW."credit_code", NEW."credit_hold_reason", NEW."credit_limit", NEW."credit_rating", NEW."email", NEW."email_key", NEW."external_id", NEW."id", NEW."industry", NEW."last_follow_up_at", NEW."name", NEW."name_key", NEW."on_credit_hold", NEW."owner_id", NEW."payment_term_days", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."phone", NEW."phone_key", NEW."pool_warning_at", NEW."previous_owner_id", NEW."region", NEW."released_at", NEW."size", NEW."status", NEW."tier", NEW."website"); RETURN NULL;',
-                    hash="915b2a229105314993a2603a95b7f14cb7ef1e9b",
-                    operation="INSERT",
-                    pgid="pgtrigger_insert_insert_a36e0",
-                    table="customers_customer",
-                    when="AFTER",
-                ),
-            ),
+            model_name='customer',
+            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "customers_customerevent" ("address", "claimed_at", "created_at", "credit_code", "credit_hold_reason", "credit_limit", "credit_rating", "email", "email_key", "external_id", "id", "industry", "last_follow_up_at", "name", "name_key", "on_credit_hold", "owner_id", "payment_term_days", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "phone_key", "pool_warning_at", "previous_owner_id", "region", "released_at", "size", "status", "tier", "website") VALUES (NEW."address", NEW."claimed_at", NEW."created_at", NEW."credit_code", NEW."credit_hold_reason", NEW."credit_limit", NEW."credit_rating", NEW."email", NEW."email_key", NEW."external_id", NEW."id", NEW."industry", NEW."last_follow_up_at", NEW."name", NEW."name_key", NEW."on_credit_hold", NEW."owner_id", NEW."payment_term_days", _pgh_attach_context(), NOW(), \'insert\', NEW."id", NEW."phone", NEW."phone_key", NEW."pool_warning_at", NEW."previous_owner_id", NEW."region", NEW."released_at", NEW."size", NEW."status", NEW."tier", NEW."website"); RETURN NULL;', hash='915b2a229105314993a2603a95b7f14cb7ef1e9b', operation='INSERT', pgid='pgtrigger_insert_insert_a36e0', table='customers_customer', when='AFTER')),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="customer",
-            trigger=pgtrigger.compiler.Trigger(
-                name="update_update",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    condition='WHEN (OLD."address" IS DISTINCT FROM (NEW."address") OR OLD."claimed_at" IS DISTINCT FROM (NEW."claimed_at") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."credit_code" IS DISTINCT FROM (NEW."credit_code") OR OLD."credit_hold_reason" IS DISTINCT FROM (NEW."credit_hold_reason") OR OLD."credit_limit" IS DISTINCT FROM (NEW."credit_limit") OR OLD."credit_rating" IS DISTINCT FROM (NEW."credit_rating") OR OLD."email" IS DISTINCT FROM (NEW."email") OR OLD."email_key" IS DISTINCT FROM (NEW."email_key") OR OLD."external_id" IS DISTINCT FROM (NEW."external_id") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."industry" IS DISTINCT FROM (NEW."industry") OR OLD."last_follow_up_at" IS DISTINCT FROM (NEW."last_follow_up_at") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."name_key" IS DISTINCT FROM (NEW."name_key") OR OLD."on_credit_hold" IS DISTINCT FROM (NEW."on_credit_hold") OR OLD."owner_id" IS DISTINCT FROM (NEW."owner_id") OR OLD."payment_term_days" IS DISTINCT FROM (NEW."payment_term_days") OR OLD."phone" IS DISTINCT FROM (NEW."phone") OR OLD."phone_key" IS DISTINCT FROM (NEW."phone_key") OR OLD."pool_warning_at" IS DISTINCT FROM (NEW."pool_warning_at") OR OLD."previous_owner_id" IS DISTINCT FROM (NEW."previous_owner_id") OR OLD."region" IS DISTINCT FROM (NEW."region") OR OLD."released_at" IS DISTINCT FROM (NEW."released_at") OR OLD."size" IS DISTINCT FROM (NEW."size") OR OLD."status" IS DISTINCT FROM (NEW."status") OR OLD."tier" IS DISTINCT FROM (NEW."tier") OR OLD."website" IS DISTINCT FROM (NEW."website"))',
-                    func='INSERT INTO "customers_customerevent" ("address", "claimed_at", "created_at", "credit_code", "credit_hold_reason", "credit_limit", "credit_rating", "email", "email_key", "external_id", "id", "industry", "last_follow_up_at", "name", "name_key", "on_credit_hold", "owner_id", "payment_term_days", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "phone_key", "pool_warning_at", "previous_owner_id", "region", "released_at", "size", "status", "tier", "website") VALUES (NEW."address", NEW."claimed_at", NEW."created_at", NEW."credit_code", NEW."credit_hold_reason", NEW."credit_limit", NEW."credit_rating", NEW."email", NEW."email_key", NEW."external_id", NEW."id", NEW."industry", NEW."last_follow_up_at", NEW."name", NEW."name_key", NEW."on_credit_hold", NEW."owner_id", NEW."payment_term_days", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."phone", NEW."phone_key", NEW."pool_warning_at", NEW."previous_owner_id", NEW."region", NEW."released_at", NEW."size", NEW."status", NEW."tier", NEW."website"); RETURN NULL;',
-                    hash="309f9203e418150261d35d4b5b3df4d3c175aed4",
-                    operation="UPDATE",
-                    pgid="pgtrigger_update_update_ca86d",
-                    table="customers_customer",
-                    when="AFTER",
-                ),
-            ),
+            model_name='customer',
+            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."address" IS DISTINCT FROM (NEW."address") OR OLD."claimed_at" IS DISTINCT FROM (NEW."claimed_at") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."credit_code" IS DISTINCT FROM (NEW."credit_code") OR OLD."credit_hold_reason" IS DISTINCT FROM (NEW."credit_hold_reason") OR OLD."credit_limit" IS DISTINCT FROM (NEW."credit_limit") OR OLD."credit_rating" IS DISTINCT FROM (NEW."credit_rating") OR OLD."email" IS DISTINCT FROM (NEW."email") OR OLD."email_key" IS DISTINCT FROM (NEW."email_key") OR OLD."external_id" IS DISTINCT FROM (NEW."external_id") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."industry" IS DISTINCT FROM (NEW."industry") OR OLD."last_follow_up_at" IS DISTINCT FROM (NEW."last_follow_up_at") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."name_key" IS DISTINCT FROM (NEW."name_key") OR OLD."on_credit_hold" IS DISTINCT FROM (NEW."on_credit_hold") OR OLD."owner_id" IS DISTINCT FROM (NEW."owner_id") OR OLD."payment_term_days" IS DISTINCT FROM (NEW."payment_term_days") OR OLD."phone" IS DISTINCT FROM (NEW."phone") OR OLD."phone_key" IS DISTINCT FROM (NEW."phone_key") OR OLD."pool_warning_at" IS DISTINCT FROM (NEW."pool_warning_at") OR OLD."previous_owner_id" IS DISTINCT FROM (NEW."previous_owner_id") OR OLD."region" IS DISTINCT FROM (NEW."region") OR OLD."released_at" IS DISTINCT FROM (NEW."released_at") OR OLD."size" IS DISTINCT FROM (NEW."size") OR OLD."status" IS DISTINCT FROM (NEW."status") OR OLD."tier" IS DISTINCT FROM (NEW."tier") OR OLD."website" IS DISTINCT FROM (NEW."website"))', func='INSERT INTO "customers_customerevent" ("address", "claimed_at", "created_at", "credit_code", "credit_hold_reason", "credit_limit", "credit_rating", "email", "email_key", "external_id", "id", "industry", "last_follow_up_at", "name", "name_key", "on_credit_hold", "owner_id", "payment_term_days", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "phone_key", "pool_warning_at", "previous_owner_id", "region", "released_at", "size", "status", "tier", "website") VALUES (NEW."address", NEW."claimed_at", NEW."created_at", NEW."credit_code", NEW."credit_hold_reason", NEW."credit_limit", NEW."credit_rating", NEW."email", NEW."email_key", NEW."external_id", NEW."id", NEW."industry", NEW."last_follow_up_at", NEW."name", NEW."name_key", NEW."on_credit_hold", NEW."owner_id", NEW."payment_term_days", _pgh_attach_context(), NOW(), \'update\', NEW."id", NEW."phone", NEW."phone_key", NEW."pool_warning_at", NEW."previous_owner_id", NEW."region", NEW."released_at", NEW."size", NEW."status", NEW."tier", NEW."website"); RETURN NULL;', hash='309f9203e418150261d35d4b5b3df4d3c175aed4', operation='UPDATE', pgid='pgtrigger_update_update_ca86d', table='customers_customer', when='AFTER')),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="customer",
-            trigger=pgtrigger.compiler.Trigger(
-                name="delete_delete",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    func='INSERT INTO "customers_customerevent" ("address", "claimed_at", "created_at", "credit_code", "credit_hold_reason", "credit_limit", "credit_rating", "email", "email_key", "external_id", "id", "industry", "last_follow_up_at", "name", "name_key", "on_credit_hold", "owner_id", "payment_term_days", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "phone_key", "pool_warning_at", "previous_owner_id", "region", "released_at", "size", "status", "tier", "website") VALUES (OLD."address", OLD."claimed_at", OLD."created_at", OLD."credit_code", OLD."credit_hold_reason", OLD."credit_limit", OLD."credit_rating", OLD."email", OLD."email_key", OLD."external_id", OLD."id", OLD."industry", OLD."last_follow_up_at", OLD."name", OLD."name_key", OLD."on_credit_hold", OLD."owner_id", OLD."payment_term_days", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."phone", OLD."phone_key", OLD."pool_warning_at", OLD."previous_owner_id", OLD."region", OLD."released_at", OLD."size", OLD."status", OLD."tier", OLD."website"); RETURN NULL;',
-                    hash="cb99a346af271996bbc29a0ef3c115930075f8ce",
-                    operation="DELETE",
-                    pgid="pgtrigger_delete_delete_939ca",
-                    table="customers_customer",
-                    when="AFTER",
-                ),
-            ),
+            model_name='customer',
+            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "customers_customerevent" ("address", "claimed_at", "created_at", "credit_code", "credit_hold_reason", "credit_limit", "credit_rating", "email", "email_key", "external_id", "id", "industry", "last_follow_up_at", "name", "name_key", "on_credit_hold", "owner_id", "payment_term_days", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id", "phone", "phone_key", "pool_warning_at", "previous_owner_id", "region", "released_at", "size", "status", "tier", "website") VALUES (OLD."address", OLD."claimed_at", OLD."created_at", OLD."credit_code", OLD."credit_hold_reason", OLD."credit_limit", OLD."credit_rating", OLD."email", OLD."email_key", OLD."external_id", OLD."id", OLD."industry", OLD."last_follow_up_at", OLD."name", OLD."name_key", OLD."on_credit_hold", OLD."owner_id", OLD."payment_term_days", _pgh_attach_context(), NOW(), \'delete\', OLD."id", OLD."phone", OLD."phone_key", OLD."pool_warning_at", OLD."previous_owner_id", OLD."region", OLD."released_at", OLD."size", OLD."status", OLD."tier", OLD."website"); RETURN NULL;', hash='cb99a346af271996bbc29a0ef3c115930075f8ce', operation='DELETE', pgid='pgtrigger_delete_delete_939ca', table='customers_customer', when='AFTER')),
         ),
         migrations.AddConstraint(
-            model_name="contact",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("external_id", ""), _negated=True),
-                fields=("external_id",),
-                name="contact_unique_external_id",
-            ),
+            model_name='contact',
+            constraint=models.UniqueConstraint(condition=models.Q(('external_id', ''), _negated=True), fields=('external_id',), name='contact_unique_external_id'),
         ),
         migrations.AddConstraint(
-            model_name="customer",
-            constraint=models.UniqueConstraint(
-                condition=models.Q(("external_id", ""), _negated=True),
-                fields=("external_id",),
-                name="customer_unique_external_id",
-            ),
+            model_name='customer',
+            constraint=models.UniqueConstraint(condition=models.Q(('external_id', ''), _negated=True), fields=('external_id',), name='customer_unique_external_id'),
         ),
     ]

@@ -4,37 +4,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("customers", "0006_external_ids"),
+        ('customers', '0006_external_ids'),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name="contact",
-            name="external_id",
-            field=models.CharField(
-                blank=True, db_default="", default="", max_length=100, verbose_name="external id"
-            ),
+            model_name='contact',
+            name='external_id',
+            field=models.CharField(blank=True, db_default='', default='', max_length=100, verbose_name='external id'),
         ),
         migrations.AlterField(
-            model_name="contactevent",
-            name="external_id",
-            field=models.CharField(
-                blank=True, db_default="", default="", max_length=100, verbose_name="external id"
-            ),
+            model_name='contactevent',
+            name='external_id',
+            field=models.CharField(blank=True, db_default='', default='', max_length=100, verbose_name='external id'),
         ),
         migrations.AlterField(
-            model_name="customer",
-            name="external_id",
-            field=models.CharField(
-                blank=True, db_default="", default="", max_length=100, verbose_name="external id"
-            ),
+            model_name='customer',
+            name='external_id',
+            field=models.CharField(blank=True, db_default='', default='', max_length=100, verbose_name='external id'),
         ),
         migrations.AlterField(
-            model_name="customerevent",
-            name="external_id",
-            field=models.CharField(
-                blank=True, db_default="", default="", max_length=100, verbose_name="external id"
-            ),
+            model_name='customerevent',
+            name='external_id',
+            field=models.CharField(blank=True, db_default='', default='', max_length=100, verbose_name='external id'),
         ),
     ]

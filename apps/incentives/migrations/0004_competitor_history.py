@@ -8,100 +8,50 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("incentives", "0003_scheme_metric_history"),
-        ("pghistory", "0007_auto_20250421_0444"),
+        ('incentives', '0003_scheme_metric_history'),
+        ('pghistory', '0007_auto_20250421_0444'),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="CompetitorEvent",
+            name='CompetitorEvent',
             fields=[
-                ("pgh_id", models.AutoField(primary_key=True, serialize=False)),
-                ("pgh_created_at", models.DateTimeField(auto_now_add=True)),
-                ("pgh_label", models.TextField(help_text="The event label.")),
-                ("id", models.BigIntegerField()),
-                ("name", models.CharField(max_length=200, verbose_name="name")),
-                (
-                    "aliases",
-                    django.contrib.postgres.fields.ArrayField(
-                        base_field=models.CharField(max_length=200),
-                        blank=True,
-                        default=list,
-                        size=None,
-                        verbose_name="aliases",
-                    ),
-                ),
-                ("is_active", models.BooleanField(default=True, verbose_name="active")),
-                ("notes", models.TextField(blank=True, verbose_name="notes")),
-                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created at")),
+                ('pgh_id', models.AutoField(primary_key=True, serialize=False)),
+                ('pgh_created_at', models.DateTimeField(auto_now_add=True)),
+                ('pgh_label', models.TextField(help_text='The event label.')),
+                ('id', models.BigIntegerField()),
+                ('name', models.CharField(max_length=200, verbose_name='name')),
+                ('aliases', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(max_length=200), blank=True, default=list, size=None, verbose_name='aliases')),
+                ('is_active', models.BooleanField(default=True, verbose_name='active')),
+                ('notes', models.TextField(blank=True, verbose_name='notes')),
+                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created at')),
             ],
             options={
-                "abstract": False,
+                'abstract': False,
             },
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="competitor",
-            trigger=pgtrigger.compiler.Trigger(
-                name="insert_insert",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    func='INSERT INTO "incentives_competitorevent" ("aliases", "created_at", "id", "is_active", "name", "notes", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id") VALUES (NEW."aliases", NEW."created_at", NEW."id", NEW."is_active", NEW."name", NEW."notes", _pgh_attach_context(), NOW(), \'insert\', NEW."id"); RETURN NULL;',
-                    hash="167ca6d2e4f9eabb5ca82f35ebee2c047738737b",
-                    operation="INSERT",
-                    pgid="pgtrigger_insert_insert_0dd88",
-                    table="incentives_competitor",
-                    when="AFTER",
-                ),
-            ),
+            model_name='competitor',
+            trigger=pgtrigger.compiler.Trigger(name='insert_insert', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "incentives_competitorevent" ("aliases", "created_at", "id", "is_active", "name", "notes", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id") VALUES (NEW."aliases", NEW."created_at", NEW."id", NEW."is_active", NEW."name", NEW."notes", _pgh_attach_context(), NOW(), \'insert\', NEW."id"); RETURN NULL;', hash='167ca6d2e4f9eabb5ca82f35ebee2c047738737b', operation='INSERT', pgid='pgtrigger_insert_insert_0dd88', table='incentives_competitor', when='AFTER')),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="competitor",
-            trigger=pgtrigger.compiler.Trigger(
-                name="update_update",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    condition='WHEN (OLD."aliases" IS DISTINCT FROM (NEW."aliases") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."is_active" IS DISTINCT FROM (NEW."is_active") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."notes" IS DISTINCT FROM (NEW."notes"))',
-                    func='INSERT INTO "incentives_competitorevent" ("aliases", "created_at", "id", "is_active", "name", "notes", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id") VALUES (NEW."aliases", NEW."created_at", NEW."id", NEW."is_active", NEW."name", NEW."notes", _pgh_attach_context(), NOW(), \'update\', NEW."id"); RETURN NULL;',
-                    hash="268455a9b62f7221a28313554734ec0032af185c",
-                    operation="UPDATE",
-                    pgid="pgtrigger_update_update_d0b38",
-                    table="incentives_competitor",
-                    when="AFTER",
-                ),
-            ),
+            model_name='competitor',
+            trigger=pgtrigger.compiler.Trigger(name='update_update', sql=pgtrigger.compiler.UpsertTriggerSql(condition='WHEN (OLD."aliases" IS DISTINCT FROM (NEW."aliases") OR OLD."created_at" IS DISTINCT FROM (NEW."created_at") OR OLD."id" IS DISTINCT FROM (NEW."id") OR OLD."is_active" IS DISTINCT FROM (NEW."is_active") OR OLD."name" IS DISTINCT FROM (NEW."name") OR OLD."notes" IS DISTINCT FROM (NEW."notes"))', func='INSERT INTO "incentives_competitorevent" ("aliases", "created_at", "id", "is_active", "name", "notes", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id") VALUES (NEW."aliases", NEW."created_at", NEW."id", NEW."is_active", NEW."name", NEW."notes", _pgh_attach_context(), NOW(), \'update\', NEW."id"); RETURN NULL;', hash='268455a9b62f7221a28313554734ec0032af185c', operation='UPDATE', pgid='pgtrigger_update_update_d0b38', table='incentives_competitor', when='AFTER')),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="competitor",
-            trigger=pgtrigger.compiler.Trigger(
-                name="delete_delete",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    func='INSERT INTO "incentives_competitorevent" ("aliases", "created_at", "id", "is_active", "name", "notes", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id") VALUES (OLD."aliases", OLD."created_at", OLD."id", OLD."is_active", OLD."name", OLD."notes", _pgh_attach_context(), NOW(), \'delete\', OLD."id"); RETURN NULL;',
-                    hash="028614ab6587c0986a49fca2351ffc269492d2b1",
-                    operation="DELETE",
-                    pgid="pgtrigger_delete_delete_1a2ac",
-                    table="incentives_competitor",
-                    when="AFTER",
-                ),
-            ),
+            model_name='competitor',
+            trigger=pgtrigger.compiler.Trigger(name='delete_delete', sql=pgtrigger.compiler.UpsertTriggerSql(func='INSERT INTO "incentives_competitorevent" ("aliases", "created_at", "id", "is_active", "name", "notes", "pgh_context_id", "pgh_created_at", "pgh_label", "pgh_obj_id") VALUES (OLD."aliases", OLD."created_at", OLD."id", OLD."is_active", OLD."name", OLD."notes", _pgh_attach_context(), NOW(), \'delete\', OLD."id"); RETURN NULL;', hash='028614ab6587c0986a49fca2351ffc269492d2b1', operation='DELETE', pgid='pgtrigger_delete_delete_1a2ac', table='incentives_competitor', when='AFTER')),
         ),
         migrations.AddField(
-            model_name="competitorevent",
-            name="pgh_context",
-            field=models.ForeignKey(
-                db_constraint=False,
-                null=True,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="+",
-                to="pghistory.context",
-            ),
+            model_name='competitorevent',
+            name='pgh_context',
+            field=models.ForeignKey(db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='pghistory.context'),
         ),
         migrations.AddField(
-            model_name="competitorevent",
-            name="pgh_obj",
-            field=models.ForeignKey(
-                db_constraint=False,
-                on_delete=django.db.models.deletion.DO_NOTHING,
-                related_name="events",
-                to="incentives.competitor",
-            ),
+            model_name='competitorevent',
+            name='pgh_obj',
+            field=models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, related_name='events', to='incentives.competitor'),
         ),
     ]

@@ -7,19 +7,18 @@ from django.db import migrations
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("accounts", "0001_initial"),
-        ("customers", "0005_scale_indexes"),
-        ("leads", "0003_scale_indexes"),
-        ("core", "0003_ngram_functions"),
+        ('accounts', '0001_initial'),
+        ('customers', '0005_scale_indexes'),
+        ('leads', '0003_scale_indexes'),
+        ('core', '0003_ngram_functions'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name="lead",
-            index=django.contrib.postgres.indexes.GinIndex(
-                apps.core.lookups.Ngrams("company_name"), name="lead_company_ngrams"
-            ),
+            model_name='lead',
+            index=django.contrib.postgres.indexes.GinIndex(apps.core.lookups.Ngrams('company_name'), name='lead_company_ngrams'),
         ),
     ]

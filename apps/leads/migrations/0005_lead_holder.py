@@ -7,47 +7,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("accounts", "0001_initial"),
-        ("customers", "0005_scale_indexes"),
-        ("leads", "0004_company_ngrams"),
+        ('accounts', '0001_initial'),
+        ('customers', '0005_scale_indexes'),
+        ('leads', '0004_company_ngrams'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name="lead",
-            name="lead_sync",
+            model_name='lead',
+            name='lead_sync',
         ),
         migrations.AddField(
-            model_name="lead",
-            name="holder",
-            field=models.GeneratedField(
-                db_persist=True,
-                expression=django.db.models.functions.comparison.Coalesce(
-                    models.F("owner_id"),
-                    django.db.models.expressions.CombinedExpression(
-                        models.Value(0), "-", models.F("team_id")
-                    ),
-                ),
-                output_field=models.BigIntegerField(null=True),
-                verbose_name="holder",
-            ),
+            model_name='lead',
+            name='holder',
+            field=models.GeneratedField(db_persist=True, expression=django.db.models.functions.comparison.Coalesce(models.F('owner_id'), django.db.models.expressions.CombinedExpression(models.Value(0), '-', models.F('team_id'))), output_field=models.BigIntegerField(null=True), verbose_name='holder'),
         ),
         migrations.AddIndex(
-            model_name="lead",
-            index=models.Index(
-                fields=["holder", "-updated_at", "-id"],
-                include=("status", "grade", "source", "region", "sla_breached_at"),
-                name="lead_holder_recent",
-            ),
+            model_name='lead',
+            index=models.Index(fields=['holder', '-updated_at', '-id'], include=('status', 'grade', 'source', 'region', 'sla_breached_at'), name='lead_holder_recent'),
         ),
         migrations.AddIndex(
-            model_name="lead",
-            index=models.Index(
-                fields=["updated_at", "id"],
-                include=("holder", "status", "grade", "source", "region", "sla_breached_at"),
-                name="lead_sync",
-            ),
+            model_name='lead',
+            index=models.Index(fields=['updated_at', 'id'], include=('holder', 'status', 'grade', 'source', 'region', 'sla_breached_at'), name='lead_sync'),
         ),
     ]

@@ -8,50 +8,29 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("leads", "0005_lead_holder"),
+        ('leads', '0005_lead_holder'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name="PendingImport",
+            name='PendingImport',
             fields=[
-                (
-                    "token",
-                    models.UUIDField(
-                        default=uuid.uuid4,
-                        editable=False,
-                        primary_key=True,
-                        serialize=False,
-                        verbose_name="token",
-                    ),
-                ),
-                ("name", models.CharField(max_length=255, verbose_name="name")),
-                ("channel", models.CharField(blank=True, max_length=100, verbose_name="channel")),
-                ("suffix", models.CharField(max_length=10, verbose_name="file type")),
-                ("content", models.BinaryField(verbose_name="content")),
-                ("size", models.PositiveIntegerField(verbose_name="size (bytes)")),
-                (
-                    "created_at",
-                    models.DateTimeField(
-                        default=django.utils.timezone.now, verbose_name="created at"
-                    ),
-                ),
-                (
-                    "user",
-                    models.ForeignKey(
-                        on_delete=django.db.models.deletion.CASCADE,
-                        related_name="+",
-                        to=settings.AUTH_USER_MODEL,
-                        verbose_name="user",
-                    ),
-                ),
+                ('token', models.UUIDField(default=uuid.uuid4, editable=False, primary_key=True, serialize=False, verbose_name='token')),
+                ('name', models.CharField(max_length=255, verbose_name='name')),
+                ('channel', models.CharField(blank=True, max_length=100, verbose_name='channel')),
+                ('suffix', models.CharField(max_length=10, verbose_name='file type')),
+                ('content', models.BinaryField(verbose_name='content')),
+                ('size', models.PositiveIntegerField(verbose_name='size (bytes)')),
+                ('created_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='created at')),
+                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='user')),
             ],
             options={
-                "verbose_name": "pending import",
-                "verbose_name_plural": "pending imports",
-                "indexes": [models.Index(fields=["created_at"], name="pending_import_created")],
+                'verbose_name': 'pending import',
+                'verbose_name_plural': 'pending imports',
+                'indexes': [models.Index(fields=['created_at'], name='pending_import_created')],
             },
         ),
     ]

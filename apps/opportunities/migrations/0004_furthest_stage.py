@@ -24,76 +24,37 @@ UPDATE opportunities_opportunity AS o
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("opportunities", "0003_stage_left_index"),
+        ('opportunities', '0003_stage_left_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name="stagechange",
-            name="stagechange_stage_left",
+            model_name='stagechange',
+            name='stagechange_stage_left',
         ),
         migrations.AddField(
-            model_name="opportunity",
-            name="furthest_stage",
-            field=models.CharField(
-                blank=True,
-                choices=[
-                    ("prospecting", "Prospecting"),
-                    ("qualification", "Qualification"),
-                    ("needs_analysis", "Needs analysis"),
-                    ("proposal", "Proposal"),
-                    ("negotiation", "Negotiation"),
-                    ("won", "Won"),
-                    ("lost", "Lost"),
-                ],
-                db_default="",
-                editable=False,
-                max_length=20,
-                verbose_name="furthest stage reached",
-            ),
+            model_name='opportunity',
+            name='furthest_stage',
+            field=models.CharField(blank=True, choices=[('prospecting', 'Prospecting'), ('qualification', 'Qualification'), ('needs_analysis', 'Needs analysis'), ('proposal', 'Proposal'), ('negotiation', 'Negotiation'), ('won', 'Won'), ('lost', 'Lost')], db_default='', editable=False, max_length=20, verbose_name='furthest stage reached'),
         ),
         migrations.RunSQL(BACKFILL, migrations.RunSQL.noop),
         migrations.AddIndex(
-            model_name="opportunity",
-            index=models.Index(
-                fields=["created_at"],
-                include=("owner", "stage", "furthest_stage"),
-                name="opportunity_created",
-            ),
+            model_name='opportunity',
+            index=models.Index(fields=['created_at'], include=('owner', 'stage', 'furthest_stage'), name='opportunity_created'),
         ),
         migrations.AddIndex(
-            model_name="stagechange",
-            index=models.Index(
-                fields=["stage", "left_at"],
-                include=("entered_at", "opportunity"),
-                name="stagechange_stage_left",
-            ),
+            model_name='stagechange',
+            index=models.Index(fields=['stage', 'left_at'], include=('entered_at', 'opportunity'), name='stagechange_stage_left'),
         ),
         migrations.AddIndex(
-            model_name="stagechange",
-            index=models.Index(
-                condition=models.Q(("left_at__isnull", True)),
-                fields=["stage", "entered_at"],
-                include=("opportunity",),
-                name="stagechange_current",
-            ),
+            model_name='stagechange',
+            index=models.Index(condition=models.Q(('left_at__isnull', True)), fields=['stage', 'entered_at'], include=('opportunity',), name='stagechange_current'),
         ),
         pgtrigger.migrations.AddTrigger(
-            model_name="stagechange",
-            trigger=pgtrigger.compiler.Trigger(
-                name="furthest_stage",
-                sql=pgtrigger.compiler.UpsertTriggerSql(
-                    func="\nUPDATE opportunities_opportunity AS o\n   SET furthest_stage = reached.stage\n  FROM (\n        SELECT DISTINCT ON (opportunity_id) opportunity_id, stage,\n               array_position(ARRAY['prospecting', 'qualification', 'needs_analysis', 'proposal', 'negotiation', 'won']::varchar[], stage::varchar) AS rank\n          FROM new_stays\n         WHERE array_position(ARRAY['prospecting', 'qualification', 'needs_analysis', 'proposal', 'negotiation', 'won']::varchar[], stage::varchar) IS NOT NULL\n         ORDER BY opportunity_id, rank DESC\n       ) AS reached\n WHERE o.id = reached.opportunity_id\n   AND coalesce(array_position(ARRAY['prospecting', 'qualification', 'needs_analysis', 'proposal', 'negotiation', 'won']::varchar[], o.furthest_stage::varchar), 0) < reached.rank;\nRETURN NULL;\n",
-                    hash="3ddc33ea51c0db7c5c44f3afe29432168b1a231e",
-                    level="STATEMENT",
-                    operation="INSERT",
-                    pgid="pgtrigger_furthest_stage_786c0",
-                    referencing="REFERENCING NEW TABLE AS new_stays ",
-                    table="opportunities_stagechange",
-                    when="AFTER",
-                ),
-            ),
+            model_name='stagechange',
+            trigger=pgtrigger.compiler.Trigger(name='furthest_stage', sql=pgtrigger.compiler.UpsertTriggerSql(func="\nUPDATE opportunities_opportunity AS o\n   SET furthest_stage = reached.stage\n  FROM (\n        SELECT DISTINCT ON (opportunity_id) opportunity_id, stage,\n               array_position(ARRAY['prospecting', 'qualification', 'needs_analysis', 'proposal', 'negotiation', 'won']::varchar[], stage::varchar) AS rank\n          FROM new_stays\n         WHERE array_position(ARRAY['prospecting', 'qualification', 'needs_analysis', 'proposal', 'negotiation', 'won']::varchar[], stage::varchar) IS NOT NULL\n         ORDER BY opportunity_id, rank DESC\n       ) AS reached\n WHERE o.id = reached.opportunity_id\n   AND coalesce(array_position(ARRAY['prospecting', 'qualification', 'needs_analysis', 'proposal', 'negotiation', 'won']::varchar[], o.furthest_stage::varchar), 0) < reached.rank;\nRETURN NULL;\n", hash='3ddc33ea51c0db7c5c44f3afe29432168b1a231e', level='STATEMENT', operation='INSERT', pgid='pgtrigger_furthest_stage_786c0', referencing='REFERENCING NEW TABLE AS new_stays ', table='opportunities_stagechange', when='AFTER')),
         ),
     ]

@@ -6,16 +6,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+
     dependencies = [
-        ("opportunities", "0004_furthest_stage"),
+        ('opportunities', '0004_furthest_stage'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name="opportunity",
-            index=models.Index(
-                fields=["id"], include=("owner", "created_at"), name="opportunity_owner_of"
-            ),
+            model_name='opportunity',
+            index=models.Index(fields=['id'], include=('owner', 'created_at'), name='opportunity_owner_of'),
         ),
     ]
