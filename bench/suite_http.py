@@ -21,6 +21,7 @@ import random
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.cookies import SimpleCookie
 from urllib.parse import urlencode, urlsplit
@@ -163,33 +164,29 @@ class Run:
         return len(self.answers) / self.seconds if self.seconds else 0.0
 
 
-def run_concurrent(
+def _drive(
     server: Server,
-    path: str,
+    next_target: Callable[[], tuple[str, Auth | None] | None],
     *,
-    auth: Auth | None,
     clients: int,
-    total: int,
-    max_seconds: float,
     think_ms: float = 0.0,
 ) -> Run:
-    """`clients` threads send `path` until `total` answers (or `max_seconds`), each waiting a
-    think time between its requests: 0.5–1.5 × `think_ms` (none by default: back to back)."""
+    """`clients` threads, each sending the request `next_target()` names (called under a
+    lock) until it says None, waiting a think time between its requests: 0.5–1.5 ×
+    `think_ms` (none when 0: back to back)."""
     lock = threading.Lock()
-    issued = 0
     answers: list[Answer] = []
     errors: list[str] = []
-    deadline = time.monotonic() + max_seconds
 
     def client() -> None:
-        nonlocal issued
         if think_ms:  # users arrive spread over one think time, not all in the same instant
             time.sleep(think_ms * random.uniform(0, 1) / 1000)
         while True:
             with lock:
-                if issued >= total or time.monotonic() > deadline:
-                    return
-                issued += 1
+                target = next_target()
+            if target is None:
+                return
+            path, auth = target
             try:
                 answer = server.request(path, auth=auth)
             except OSError as exc:
@@ -212,43 +209,42 @@ def run_concurrent(
     return Run(answers=answers, seconds=time.perf_counter() - started, errors=errors)
 
 
+def run_concurrent(
+    server: Server,
+    path: str,
+    *,
+    auth: Auth | None,
+    clients: int,
+    total: int,
+    max_seconds: float,
+    think_ms: float = 0.0,
+) -> Run:
+    """`clients` threads send `path` until `total` requests are sent (or `max_seconds`),
+    each waiting a think time between its requests: 0.5–1.5 × `think_ms` (none by default:
+    back to back)."""
+    issued = 0
+    deadline = time.monotonic() + max_seconds
+
+    def next_target() -> tuple[str, Auth | None] | None:
+        nonlocal issued
+        if issued >= total or time.monotonic() > deadline:
+            return None
+        issued += 1
+        return path, auth
+
+    return _drive(server, next_target, clients=clients, think_ms=think_ms)
+
+
 def run_mixed(
     server: Server, targets: list[tuple[str, Auth | None]], *, clients: int, seconds: float
 ) -> Run:
     """The capacity probe: `clients` threads, no think time, each request one of `targets`
     (path, who) at random, for `seconds`: how many requests a second the server answers when
     every worker is kept busy by a mix of pages, and the latency that queueing gives them."""
-    lock = threading.Lock()
-    answers: list[Answer] = []
-    errors: list[str] = []
     deadline = time.monotonic() + seconds
     rng = random.Random(10)
-    plan = [rng.choice(targets) for _ in range(100_000)]
-    position = 0
 
-    def client() -> None:
-        nonlocal position
-        while True:
-            with lock:
-                if time.monotonic() > deadline or position >= len(plan):
-                    return
-                path, auth = plan[position]
-                position += 1
-            try:
-                answer = server.request(path, auth=auth)
-            except OSError as exc:
-                with lock:
-                    errors.append(f"{type(exc).__name__}: {exc}")
-                continue
-            with lock:
-                answers.append(answer)
-                if answer.status != 200:
-                    errors.append(f"HTTP {answer.status}")
+    def next_target() -> tuple[str, Auth | None] | None:
+        return rng.choice(targets) if time.monotonic() <= deadline else None
 
-    threads = [threading.Thread(target=client, daemon=True) for _ in range(clients)]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return Run(answers=answers, seconds=time.perf_counter() - started, errors=errors)
+    return _drive(server, next_target, clients=clients)

@@ -38,6 +38,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
+from apps.core.pagination import in_order_of
+
 from .filters import sync_field
 
 
@@ -106,7 +108,11 @@ class CursorPagination(BasePagination):
                 rows = list(queryset[: self.page_size + 1])
         except (DjangoValidationError, ValueError, TypeError):
             raise self._invalid_cursor() from None
+        return self._set_page(rows, position, reverse)
 
+    def _set_page(self, rows: list[Any], position: list[Any] | None, reverse: bool) -> list[Any]:
+        """The page from up to `page_size` + 1 `rows` read after `position` in the direction
+        asked (backwards when `reverse`): the extra row tells whether there is more."""
         has_more = len(rows) > self.page_size
         rows = rows[: self.page_size]
         if reverse:
@@ -124,8 +130,7 @@ class CursorPagination(BasePagination):
         that matches few rows among a head's 25,000 read every one of those rows to sort
         them (0.3 s for a supervisor's "grade A" leads; bench/leads_list.py)."""
         ids = list(queryset.values_list("pk", flat=True)[: self.page_size + 1])
-        rows = {row.pk: row for row in queryset.filter(pk__in=ids)} if ids else {}
-        return [rows[pk] for pk in ids if pk in rows]
+        return in_order_of(queryset, ids)
 
     @staticmethod
     def _after(order: tuple[str, ...], position: list[Any]) -> Q:

@@ -55,16 +55,7 @@ class RowCursorPagination(CursorPagination):
                 raise self._invalid_cursor() from None
             if reverse:
                 after.reverse()
-        page = after[: self.page_size + 1]
-        has_more = len(page) > self.page_size
-        page = page[: self.page_size]
-        if reverse:
-            page.reverse()
-            self.has_next, self.has_previous = position is not None, has_more
-        else:
-            self.has_next, self.has_previous = has_more, position is not None
-        self.page = page
-        return page
+        return self._set_page(after[: self.page_size + 1], position, reverse)
 
     def decode_cursor(self, request: Request) -> tuple[list[Any] | None, bool]:
         position, reverse = super().decode_cursor(request)

@@ -81,29 +81,6 @@ def lead_page(leads: QuerySet[Lead], *, number: int, per_page: int) -> tuple[lis
     return rows, len(ids) > per_page
 
 
-class IdsFirst:
-    """`queryset` (ordered, ending with a unique key) sliced for a `Paginator` ids first: a
-    page's ids from the filter and ordering columns alone, then only those rows with their
-    joins. As one query, every matching row was read and joined before the sort kept a page
-    of them (the SLA page's 40,000 breached leads of a month for 25: issue 10). `count` is
-    known to the caller (the report's figure), so the paginator asks for no COUNT(*)."""
-
-    def __init__(self, queryset: QuerySet, count: int) -> None:
-        self.queryset = queryset
-        self._count = count
-
-    def count(self) -> int:
-        return self._count
-
-    def __len__(self) -> int:
-        return self._count
-
-    def __getitem__(self, index: slice) -> list:
-        ids = list(self.queryset.values_list("pk", flat=True)[index])
-        rows = {row.pk: row for row in self.queryset.filter(pk__in=ids)} if ids else {}
-        return [rows[pk] for pk in ids if pk in rows]
-
-
 def lead_list(
     *,
     user: User,

@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods, require_POST
 
 from apps.core.errors import Conflict
+from apps.core.pagination import IdsFirst
 
 from . import exports, importing, selectors, services, sla_figures, webform
 from .choices import LeadGrade, LeadSource, LeadStatus
@@ -401,7 +402,7 @@ def lead_sla(request: HttpRequest) -> HttpResponse:
         return exports.xlsx_response(content, name)
     # The breached figure counts the very rows the list pages through: no COUNT(*) again.
     paginator = Paginator(
-        selectors.IdsFirst(report.breached, count=report.total.breached), SLA_BREACHED_PER_PAGE
+        IdsFirst(report.breached, count=report.total.breached), SLA_BREACHED_PER_PAGE
     )
     page = paginator.get_page(request.GET.get("page"))
     context.update(
