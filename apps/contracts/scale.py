@@ -471,14 +471,18 @@ def load(ctx: ScaleContext) -> None:
                 "ON CONFLICT (year) DO UPDATE SET last_number = EXCLUDED.last_number",
                 [list(last_numbers), list(last_numbers.values())],
             )
-    # The customers' tiers as the nightly recompute gives them from these contracts (else its
-    # first run would change most of them): its own statement, the history trigger skipped.
-    with pgtrigger.ignore("customers.Customer:update_update"):
-        retiered = customer_tier_recompute(today=today, touch=False)
-    ctx.log(f"  {retiered:,} customers' tiers set from their last 12 months' contracts")
     ctx.ids["contracts"] = ids
     ctx.ids["contracts.signed"] = [s["id"] for s in specs if s["signed"] is not None]
     ctx.log(
         f"  {kept['signed']:,} signed contracts with {target:,} payment terms; "
         f"{len(specs) - kept['signed']:,} unsigned"
     )
+
+
+def settle(ctx: ScaleContext) -> None:
+    """The customers' tiers as the nightly recompute gives them from the loaded contracts
+    (else its first run would change most of them): its own statement, the history trigger
+    skipped, `updated_at` kept."""
+    with pgtrigger.ignore("customers.Customer:update_update"):
+        retiered = customer_tier_recompute(today=local_now(ctx).date(), touch=False)
+    ctx.log(f"contracts: {retiered:,} customers' tiers set from their last 12 months' contracts")

@@ -63,7 +63,7 @@ class OpportunitySerializer(serializers.ModelSerializer):
     contact = serializers.IntegerField(source="contact_id", read_only=True, allow_null=True)
     lead = serializers.IntegerField(source="lead_id", read_only=True, allow_null=True)
     owner = UserRefSerializer(read_only=True)
-    stage_display = StageDisplayField(source="get_stage_display", read_only=True)
+    stage_display = StageDisplayField(source="stage", read_only=True)
     probability = serializers.IntegerField(
         read_only=True, help_text=_("The stage's win probability (%), from the stage settings.")
     )

@@ -24,7 +24,7 @@ from apps.leads.periods import Period, period_bounds, period_dates
 
 from . import exports, figure_tables, figures
 
-# The pages' templates (in this app: their long tables' rows come from `figure_tables`).
+# The pages' templates (their long tables' rows come from `figure_tables`).
 FORECAST_TEMPLATE = "opportunities/figures/forecast.html"
 FUNNEL_TEMPLATE = "opportunities/figures/funnel.html"
 # Bounded selects: a company has dozens of units and a team a few dozen people.
